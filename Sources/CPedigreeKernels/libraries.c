@@ -1,0 +1,1 @@
+#include "pdg_libraries.h"

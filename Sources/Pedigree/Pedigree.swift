@@ -1,0 +1,3 @@
+@_exported import PedigreeFormats
+@_exported import PedigreeEngine
+@_exported import PedigreeReport
