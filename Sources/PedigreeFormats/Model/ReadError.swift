@@ -44,6 +44,11 @@ extension ReadError.Code {
     public static let truncated = Self("truncated")
     /// Bytes follow the last structure the file declares.
     public static let trailingBytes = Self("trailing-bytes")
+    /// A tensor name appears twice (in one header, in two shards or in two splits of one model).
+    /// Shared by every reader.
+    public static let duplicateTensor = Self("duplicate-tensor")
+    /// A tensor's element count, bit count, byte size or end offset overflows 64 bits. Shared by every reader.
+    public static let validationOverflow = Self("validation-overflow")
     /// A tensor's data is requested in a type this build cannot decode.
     public static let unsupportedType = Self("unsupported-type")
 }
