@@ -3,8 +3,40 @@ import CPedigreeKernels
 /// Decodes tensor data of any supported type to Float32.
 ///
 /// The one entry point engines use; the per-type work lives in the C kernels
-/// (`CPedigreeKernels`), each with a scalar reference twin used by the tests.
+/// (`CPedigreeKernels`, `pdg_dequant.h`), each fast kernel with a scalar reference twin used by the
+/// tests. Which types decode is decided by one table, `kernels`: adding a type is one row there.
 public enum TensorDecoder {
+    /// A C row decoder: `n` elements from `src` (unaligned, little-endian) to `dst`.
+    typealias Kernel = @convention(c) (UnsafeRawPointer?, UnsafeMutablePointer<Float>?, Int) -> Void
+
+    /// A table entry (C function pointers are immutable, so sharing them is safe).
+    struct Entry: @unchecked Sendable {
+        let kernel: Kernel
+    }
+
+    /// The dispatch table: every type `decode` handles, keyed by type.
+    static let kernels: [TensorType: Entry] = {
+        var table: [TensorType: Entry] = [
+            .dtype(.f32): Entry(kernel: pdg_dequant_f32),
+            .dtype(.f16): Entry(kernel: pdg_dequant_f16),
+            .dtype(.bf16): Entry(kernel: pdg_dequant_bf16),
+            .dtype(.f64): Entry(kernel: pdg_dequant_f64),
+        ]
+        let ggml: [(String, Kernel)] = [
+            ("F32", pdg_dequant_f32),
+            ("F16", pdg_dequant_f16),
+            ("BF16", pdg_dequant_bf16),
+            ("F64", pdg_dequant_f64),
+            ("Q8_0", pdg_dequant_q8_0),
+            ("Q4_0", pdg_dequant_q4_0),
+        ]
+        for (name, kernel) in ggml {
+            guard let type = GGMLType.named(name) else { preconditionFailure("ggml type \(name) is not in GGMLType.table") }
+            table[.ggml(type)] = Entry(kernel: kernel)
+        }
+        return table
+    }()
+
     /// Bytes taken by `elements` values of `type`, or nil when the type cannot be sized
     /// (unknown id, removed id, sub-byte element counts that do not end on a byte, partial blocks).
     public static func byteCount(of type: TensorType, elements: Int) -> Int? {
@@ -21,30 +53,22 @@ public enum TensorDecoder {
 
     /// True when `decode` handles `type`.
     public static func canDecode(_ type: TensorType) -> Bool {
-        switch type {
-        case .dtype(let d): [.f32, .f16, .bf16, .f64].contains(d)
-        case .ggml(let g): ["F32", "F16", "BF16", "F64"].contains(g.name)
-        case .unknownGGML: false
-        }
+        kernels[type] != nil
     }
 
     /// Decodes `elementCount` values from `source` into `output`. Returns false when the type
-    /// has no decoder. `source` must hold exactly `byteCount(of:elements:)` bytes.
+    /// has no decoder. `source` must hold exactly `byteCount(of:elements:)` bytes, and
+    /// `elementCount` must be a whole number of blocks (a precondition: the reader checked rows).
+    /// Results are bit-identical to the scalar twins of the kernels on every CPU.
     public static func decode(_ type: TensorType, from source: UnsafeRawBufferPointer, elementCount: Int,
                               into output: UnsafeMutablePointer<Float>) -> Bool {
-        guard let format = type.floatFormat, let base = source.baseAddress ?? (elementCount == 0 ? UnsafeRawPointer(bitPattern: 1) : nil) else {
-            return false
+        guard let entry = kernels[type] else { return false }
+        guard let bytes = byteCount(of: type, elements: elementCount) else {
+            preconditionFailure("\(elementCount) elements are not a whole number of \(type.name) blocks")
         }
-        switch format {
-        case .f32:
-            for i in 0 ..< elementCount { output[i] = Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-        case .f64:
-            for i in 0 ..< elementCount { output[i] = Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
-        case .f16:
-            for i in 0 ..< elementCount { output[i] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case .bf16:
-            for i in 0 ..< elementCount { output[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
-        }
+        precondition(source.count >= bytes, "the source holds \(source.count) bytes; \(bytes) are needed")
+        if elementCount == 0 { return true }
+        entry.kernel(source.baseAddress, output, elementCount)
         return true
     }
 }
