@@ -1,1 +1,29 @@
-print("not yet")
+import Foundation
+import Pedigree
+
+/// The `pedigree` command: parses arguments, calls one Pedigree function, renders, exits.
+let usage = """
+usage: pedigree <command> [arguments]
+
+commands:
+  inspect PATH [--format text|json]        what a model's headers say (no tensor data read)
+  compare A B [--format text|json]         the relation of two models, with evidence
+
+exit status: 0 when it ran, 2 on an input error, 64 on a usage error
+"""
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    Output.standardError("pedigree: no command given\n" + usage)
+    exit(64)
+}
+arguments.removeFirst()
+switch command {
+case "inspect": exit(InspectCommand.run(arguments))
+case "compare": exit(CompareCommand.run(arguments))
+case "--version", "version": Output.standardOutput("pedigree \(Pedigree.version)\n")
+case "--help", "-h", "help": Output.standardOutput(usage + "\n")
+default:
+    Output.standardError("pedigree: unknown command '\(command)'\n" + usage)
+    exit(64)
+}

@@ -1,0 +1,35 @@
+#ifndef PDG_MEASURES_H
+#define PDG_MEASURES_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Running sums of one tensor pair, folded block by block (design.md: "Data flow of compare").
+ * Pairs where either value is not finite are left out of the sums and counted instead. */
+typedef struct {
+    double dot;         /* sum a*b */
+    double sumA, sumB;  /* sum a, sum b */
+    double sumA2, sumB2;/* sum a^2, sum b^2 */
+    double sumDiff2;    /* sum (a-b)^2 */
+    double maxAbsDiff;  /* max |a-b| */
+    int64_t count;      /* finite pairs folded */
+    int64_t nonFinite;  /* pairs with a NaN or infinity on either side */
+    int64_t unequal;    /* pairs whose float32 values differ (NaN equals NaN) */
+} pdg_pair_sums;
+
+/* Folds n pairs into s. Chooses an AVX2/FMA path when the CPU has it, else the scalar reference. */
+void pdg_pair_accumulate(const float *a, const float *b, size_t n, pdg_pair_sums *s);
+/* The scalar reference twin (same result up to summation order within a block). */
+void pdg_pair_accumulate_ref(const float *a, const float *b, size_t n, pdg_pair_sums *s);
+
+/* Narrow float formats, as in the rounding checks below. */
+enum { PDG_FORMAT_F32 = 0, PDG_FORMAT_F16 = 1, PDG_FORMAT_BF16 = 2 };
+
+/* Rounds x to `format` (round to nearest even, subnormals kept, NaN stays NaN) and back to float. */
+float pdg_round_to_format(float x, int format);
+
+/* For n pairs (wide[i], narrow[i]): counts where round(wide[i], format) differs from narrow[i]
+ * (bitwise, any NaN equal to any NaN) into *mismatches, and where wide[i] is not exactly
+ * representable in `format` into *inexact. */
+void pdg_rounding_check(const float *wide, const float *narrow, size_t n, int format,
+                        int64_t *mismatches, int64_t *inexact);
+#endif

@@ -1,0 +1,103 @@
+import PedigreeFormats
+
+/// Options of `compare`.
+public struct CompareOptions: Sendable {
+    /// The significance level: the relation is `unrelated` when p >= alpha.
+    public var alpha = 0.01
+    public var measures = PairMeasurer.Options()
+    public init(alpha: Double = 0.01) { self.alpha = alpha }
+}
+
+/// What one tensor pair gave: its measures and its permutation statistic.
+public struct PairOutcome: Sendable {
+    public let pair: TensorPair
+    public let measures: PairMeasures?
+    public let statistic: PermutationStatistic?
+    /// Why the pair could not be measured.
+    public let failure: String?
+}
+
+/// Compares two models tensor by tensor and judges their relation (design.md, "Data flow").
+public enum Comparator {
+    public static func compare(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> Comparison {
+        let pairing = TensorPairing.pair(a, b)
+        var findings = pairing.findings
+        var outcomes = [PairOutcome]()
+        var joint: JointPermutationAccumulator?
+        var blocks = [String: (accumulator: JointPermutationAccumulator, tensors: Int, order: Int)]()
+        for pair in pairing.pairs {
+            do throws(ReadError) {
+                var measures = try PairMeasurer.measure(pair, a: a, b: b, options: options.measures)
+                var statistic: PermutationStatistic?
+                if let sample = measures.sample, !measures.isDegenerate {
+                    statistic = HiddenPermutationTest.statistic(of: sample)
+                }
+                if let statistic, measures.sample!.joint {
+                    if joint == nil { joint = JointPermutationAccumulator(units: statistic.units) }
+                    joint!.add(statistic)
+                    let block = BlockNaming.block(of: pair)
+                    if blocks[block] == nil {
+                        blocks[block] = (JointPermutationAccumulator(units: statistic.units), 0, blocks.count)
+                    }
+                    blocks[block]!.accumulator.add(statistic)
+                    blocks[block]!.tensors += 1
+                }
+                measures.sample = nil   // the sample is large; keep only the statistic
+                outcomes.append(PairOutcome(pair: pair, measures: measures, statistic: statistic.map(\.withoutDetail), failure: nil))
+            } catch {
+                findings.append(Finding(.warning, "not-decoded", tensor: pair.a.name, error.message))
+                outcomes.append(PairOutcome(pair: pair, measures: nil, statistic: nil, failure: error.message))
+            }
+        }
+        let judgement = VerdictRules.judge(a: a, b: b, pairing: pairing, outcomes: outcomes,
+                                           joint: joint?.statistic, alpha: options.alpha)
+        findings += judgement.findings
+        let blockEvidence = blocks.sorted { $0.value.order < $1.value.order }.compactMap { name, entry -> BlockEvidence? in
+            guard let s = entry.accumulator.statistic else { return nil }
+            let shared = outcomes.filter { BlockNaming.block(of: $0.pair) == name && judgement.stronglyShared.contains($0.pair.a.name) }.count
+            return BlockEvidence(name: name, units: s.units, tensors: entry.tensors, sharedTensors: shared,
+                                 z: Numbers.significant(s.z, digits: 5), log10PValue: Numbers.rounded(s.log10PValue, places: 1))
+        }
+        return Comparison(a: ModelSummary(a), b: ModelSummary(b), verdict: judgement.verdict,
+                          tensors: outcomes.map { tensorComparison($0, weighted: judgement.weighted) },
+                          blocks: blockEvidence, findings: findings)
+    }
+
+    static func tensorComparison(_ outcome: PairOutcome, weighted: Set<String>) -> TensorComparison {
+        let pair = outcome.pair, m = outcome.measures
+        let significant: (Double?) -> Double? = { $0.map { Numbers.significant($0) } }
+        return TensorComparison(
+            a: pair.a.name, b: pair.b.name, kind: pair.kind, shape: pair.a.shape,
+            shapeB: pair.a.shape == pair.b.shape ? nil : pair.b.shape,
+            dtypeA: pair.a.type.name, dtypeB: pair.b.type.name,
+            rowsCompared: pair.rows < pair.a.rowCount ? pair.rows : nil,
+            cosine: significant(m?.cosine), relL2: significant(m?.relativeL2), maxAbsDiff: significant(m?.sums.maxAbsDiff),
+            bitIdentical: m?.bitIdentical ?? false, roundingMismatches: m?.rounding?.mismatches,
+            requantization: m?.requantization,
+            z: outcome.statistic.map { Numbers.significant($0.z, digits: 5) },
+            log10PValue: outcome.statistic.map { Numbers.rounded($0.log10PValue, places: 1) },
+            weight: weighted.contains(pair.a.name) ? 1 : 0, note: outcome.failure)
+    }
+}
+
+extension PermutationStatistic {
+    /// The statistic without its centred matrix (kept only while accumulating).
+    var withoutDetail: PermutationStatistic { PermutationStatistic(units: units, z: z, normalizedCentred: []) }
+}
+
+/// Names the block a tensor belongs to: `embeddings`, `<layer>.attention`, `<layer>.mlp`, `head`.
+enum BlockNaming {
+    static func block(of pair: TensorPair) -> String {
+        let key = pair.key
+        let parts = key.split(separator: ".").map(String.init)
+        if let index = parts.firstIndex(where: { Int($0) != nil }), index > 0 {
+            let layer = parts[0 ... index].joined(separator: ".")
+            let rest = parts[(index + 1)...].joined(separator: ".")
+            let attentionMarks = ["attn", "attention", "query", "key", "value"]
+            return layer + (attentionMarks.contains(where: { rest.contains($0) }) ? ".attention" : ".mlp")
+        }
+        if pair.kind == .embedding { return "embeddings" }
+        if key.hasPrefix("lm_head") || key.hasPrefix("output") { return "head" }
+        return "other"
+    }
+}

@@ -1,0 +1,226 @@
+import CPedigreeKernels
+import Foundation
+import PedigreeFormats
+
+/// Streams a tensor pair through the measures in blocks of rows, without loading whole tensors.
+///
+/// Rows are decoded to Float32 into two scratch buffers of about `blockElements` values each,
+/// folded into running sums (`pdg_pair_accumulate`), checked for rounding and re-quantization,
+/// and sampled for the hidden-permutation test; the pages behind the cursor are released.
+public enum PairMeasurer {
+    public struct Options: Sendable {
+        /// Residual-stream units sampled for the permutation test (the test's d).
+        public var maxUnits = 512
+        /// Multiply-adds the permutation test may spend per tensor (sets the positions sampled).
+        public var sampleBudget = 1 << 28
+        /// Values decoded per block and side.
+        public var blockElements = 1 << 18
+        public init() {}
+    }
+
+    public static func measure(_ pair: TensorPair, a modelA: Model, b modelB: Model,
+                               options: Options = Options()) throws(ReadError) -> PairMeasures {
+        let ta = pair.a, tb = pair.b
+        let rowLength = ta.rowLength, rows = pair.rows
+        var measures = PairMeasures()
+
+        // Bit identity: same type, same row order, same bytes over the rows compared.
+        if ta.type == tb.type, pair.rowMapA == pair.rowMapB, let rowBytes = TensorDecoder.byteCount(of: ta.type, elements: rowLength) {
+            let da = modelA.data(of: ta), db = modelB.data(of: tb)
+            let length = rows * rowBytes
+            measures.bitIdentical = length == 0 || (length <= da.count && length <= db.count
+                && memcmp(da.baseAddress!, db.baseAddress!, length) == 0)
+        }
+        for (model, tensor) in [(modelA, ta), (modelB, tb)] where !TensorDecoder.canDecode(tensor.type) {
+            throw ReadError(path: model.path, code: .unsupportedType,
+                            message: "tensor \(tensor.name) has type \(tensor.type.name), which this build cannot decode yet")
+        }
+
+        // Conversion check set-up.
+        var rounding: RoundingCheck?
+        var roundingFormats: (wideIsA: Bool, format: Int32)?
+        var reverseFormat: Int32?
+        var reverseMismatches: Int64 = 0
+        if let fa = ta.type.floatFormat, let fb = tb.type.floatFormat, fa != fb {
+            if fa.contains(fb) {
+                rounding = RoundingCheck(widerSide: "a", narrowFormat: fb.rawValue)
+                roundingFormats = (true, kernelFormat(fb))
+            } else if fb.contains(fa) {
+                rounding = RoundingCheck(widerSide: "b", narrowFormat: fa.rawValue)
+                roundingFormats = (false, kernelFormat(fa))
+            } else {
+                rounding = RoundingCheck(widerSide: nil, narrowFormat: fb.rawValue)
+                roundingFormats = (true, kernelFormat(fb))
+                reverseFormat = kernelFormat(fa)
+            }
+        }
+
+        // Re-quantization set-up.
+        var requant: RequantizationCheck?
+        var quantizer: Quantizer?
+        if ta.type.isBlockQuantized != tb.type.isBlockQuantized {
+            let quantizedIsA = ta.type.isBlockQuantized
+            let quantizedTensor = quantizedIsA ? ta : tb
+            if case .ggml(let g) = quantizedTensor.type, (quantizedIsA ? tb : ta).type.floatFormat != nil {
+                quantizer = Quantizer(type: g, quantizedIsA: quantizedIsA)
+                requant = RequantizationCheck(quantizedSide: quantizedIsA ? "a" : "b", type: g.name, available: quantizer != nil)
+            }
+        }
+
+        // Hidden-permutation sample set-up.
+        var sampler: Sampler?
+        if pair.kind.carriesEvidence, pair.a.shape.count >= 2 {
+            sampler = Sampler(axis: pair.hiddenAxis ?? 1, joint: pair.hiddenAxis != nil, rows: rows, rowLength: rowLength, options: options)
+        }
+
+        let rowsPerBlock = max(1, min(rows, options.blockElements / max(rowLength, 1)))
+        let bufferA = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * rowLength)
+        let bufferB = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * rowLength)
+        defer { bufferA.deallocate(); bufferB.deallocate() }
+
+        var start = 0
+        while start < rows {
+            let count = min(rowsPerBlock, rows - start)
+            try decode(modelA, ta, map: pair.rowMapA, rows: start ..< start + count, into: bufferA)
+            try decode(modelB, tb, map: pair.rowMapB, rows: start ..< start + count, into: bufferB)
+            let n = count * rowLength
+            pdg_pair_accumulate(bufferA, bufferB, n, &measures.sums)
+            if let (wideIsA, format) = roundingFormats {
+                var mismatches: Int64 = 0, inexact: Int64 = 0
+                pdg_rounding_check(wideIsA ? bufferA : bufferB, wideIsA ? bufferB : bufferA, n, format, &mismatches, &inexact)
+                rounding!.mismatches += mismatches
+                rounding!.inexact += inexact
+                rounding!.checked += Int64(n)
+                if let reverseFormat {
+                    var unused: Int64 = 0
+                    pdg_rounding_check(bufferB, bufferA, n, reverseFormat, &reverseMismatches, &unused)
+                }
+            }
+            if let quantizer {
+                let quantizedModel = quantizer.quantizedIsA ? modelA : modelB
+                let quantizedTensor = quantizer.quantizedIsA ? ta : tb
+                let map = quantizer.quantizedIsA ? pair.rowMapA : pair.rowMapB
+                let floats = quantizer.quantizedIsA ? bufferB : bufferA
+                let (blocks, matching) = quantizer.check(floats, rows: start ..< start + count, rowLength: rowLength,
+                                                         stored: quantizedModel.data(of: quantizedTensor), map: map,
+                                                         storedRows: quantizedTensor.rowCount)
+                requant!.blocks += blocks
+                requant!.matchingBlocks += matching
+            }
+            sampler?.gather(bufferA, bufferB, rows: start ..< start + count)
+            if pair.rowMapA == .identity { modelA.releasePages(of: ta, start ..< start + count) }
+            if pair.rowMapB == .identity { modelB.releasePages(of: tb, start ..< start + count) }
+            start += count
+        }
+        if reverseFormat != nil, let current = rounding, reverseMismatches < current.mismatches {
+            rounding!.mismatches = reverseMismatches
+            rounding!.narrowFormat = ta.type.floatFormat!.rawValue
+        }
+        measures.rounding = rounding
+        measures.requantization = requant
+        measures.sample = sampler?.sample
+        return measures
+    }
+
+    static func kernelFormat(_ format: FloatFormat) -> Int32 {
+        switch format {
+        case .f16: Int32(PDG_FORMAT_F16)
+        case .bf16: Int32(PDG_FORMAT_BF16)
+        case .f32, .f64: Int32(PDG_FORMAT_F32)
+        }
+    }
+
+    static func decode(_ model: Model, _ tensor: TensorInfo, map: RowMap, rows: Range<Int>,
+                       into buffer: UnsafeMutablePointer<Float>) throws(ReadError) {
+        if map == .identity {
+            try model.decodeRows(of: tensor, rows, into: buffer)
+            return
+        }
+        let rowLength = tensor.rowLength
+        for (i, row) in rows.enumerated() {
+            let stored = map.storedRow(row, rows: tensor.rowCount)
+            try model.decodeRows(of: tensor, stored ..< stored + 1, into: buffer + i * rowLength)
+        }
+    }
+}
+
+/// Collects the regular sample of `HiddenSample` while rows stream past.
+struct Sampler {
+    let axis: Int
+    let unitIndex: [Int]       // units sampled (columns when axis == 1, rows when axis == 0)
+    let positionIndex: [Int]   // positions sampled along the other axis
+    let rowLength: Int
+    var sample: HiddenSample
+    private var rowSlot: [Int: Int] = [:]   // sampled row -> its slot
+
+    init?(axis: Int, joint: Bool, rows: Int, rowLength: Int, options: PairMeasurer.Options) {
+        let unitsTotal = axis == 1 ? rowLength : rows
+        let positionsTotal = axis == 1 ? rows : rowLength
+        let units = min(unitsTotal, options.maxUnits)
+        guard units >= 8, positionsTotal >= 2 else { return nil }
+        let positions = min(positionsTotal, max(16, options.sampleBudget / (units * units)))
+        self.axis = axis
+        self.rowLength = rowLength
+        unitIndex = (0 ..< units).map { $0 * unitsTotal / units }
+        positionIndex = (0 ..< positions).map { $0 * positionsTotal / positions }
+        sample = HiddenSample(units: units, positions: positions, joint: joint,
+                              a: [Float](repeating: 0, count: units * positions), b: [Float](repeating: 0, count: units * positions))
+        for (slot, row) in (axis == 1 ? positionIndex : unitIndex).enumerated() { rowSlot[row] = slot }
+    }
+
+    mutating func gather(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Range<Int>) {
+        let units = sample.units, positions = sample.positions
+        for row in rows {
+            guard let slot = rowSlot[row] else { continue }
+            let ra = a + (row - rows.lowerBound) * rowLength, rb = b + (row - rows.lowerBound) * rowLength
+            if axis == 1 {   // the row is a position; its sampled columns are units
+                for u in 0 ..< units {
+                    sample.a[u * positions + slot] = ra[unitIndex[u]]
+                    sample.b[u * positions + slot] = rb[unitIndex[u]]
+                }
+            } else {         // the row is a unit; its sampled columns are positions
+                for p in 0 ..< positions {
+                    sample.a[slot * positions + p] = ra[positionIndex[p]]
+                    sample.b[slot * positions + p] = rb[positionIndex[p]]
+                }
+            }
+        }
+    }
+}
+
+/// ggml's reference quantizer for one type, used to check that stored codes re-quantize exactly.
+struct Quantizer {
+    let type: GGMLType
+    let quantizedIsA: Bool
+    let function: (UnsafePointer<Float>, UnsafeMutableRawPointer, Int) -> Void
+
+    init?(type: GGMLType, quantizedIsA: Bool) {
+        self.type = type
+        self.quantizedIsA = quantizedIsA
+        switch type.name {
+        case "Q8_0": function = { pdg_quantize_q8_0_ref($0, $1, $2) }
+        case "Q4_0": function = { pdg_quantize_q4_0_ref($0, $1, $2) }
+        default: return nil
+        }
+    }
+
+    /// Re-quantizes each float row and counts the blocks whose bytes equal the stored ones.
+    func check(_ floats: UnsafePointer<Float>, rows: Range<Int>, rowLength: Int, stored: UnsafeRawBufferPointer,
+               map: RowMap, storedRows: Int) -> (blocks: Int64, matching: Int64) {
+        guard rowLength % type.blockElements == 0 else { return (0, 0) }
+        let blocksPerRow = rowLength / type.blockElements
+        let rowBytes = blocksPerRow * type.bytesPerBlock
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+        defer { scratch.deallocate() }
+        var matching: Int64 = 0
+        for (i, row) in rows.enumerated() {
+            function(floats + i * rowLength, scratch, rowLength)
+            let storedRow = stored.baseAddress! + map.storedRow(row, rows: storedRows) * rowBytes
+            for block in 0 ..< blocksPerRow where memcmp(scratch + block * type.bytesPerBlock,
+                                                         storedRow + block * type.bytesPerBlock, type.bytesPerBlock) == 0 {
+                matching += 1
+            }
+        }
+        return (Int64(rows.count * blocksPerRow), matching)
+    }
+}
