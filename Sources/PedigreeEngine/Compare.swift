@@ -60,7 +60,8 @@ public enum Comparator {
         }
         return Comparison(a: ModelSummary(a), b: ModelSummary(b), verdict: judgement.verdict,
                           tensors: outcomes.map { tensorComparison($0, weighted: judgement.weighted) },
-                          blocks: blockEvidence, findings: findings)
+                          blocks: blockEvidence, findings: findings, quantization: judgement.quantization,
+                          lora: judgement.lora, merge: judgement.merge, alignment: judgement.alignment)
     }
 
     static func tensorComparison(_ outcome: PairOutcome, weighted: Set<String>) -> TensorComparison {

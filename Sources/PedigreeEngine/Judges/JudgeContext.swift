@@ -73,4 +73,9 @@ struct Judgement {
     var weighted: Set<String> = []
     /// Tensors (a's names) whose weights are strongly shared.
     var stronglyShared: Set<String> = []
+    /// Sections of the deeper analyses, copied into the `Comparison`.
+    var quantization: QuantizationReport?
+    var lora: LoRAReport?
+    var merge: MergeReport?
+    var alignment: AlignmentReport?
 }

@@ -3,15 +3,25 @@ import PedigreeFormats
 /// Runs the judges in the order of verdicts.md section 1; the first that decides wins.
 ///
 /// Exact relations come first (identical, conversion, quantized), then the independence test
-/// (derived, related, unrelated, inconclusive). Judges that split `derived` (lora, merge,
-/// permuted, finetune) refine its verdict.
+/// (derived, related, unrelated, inconclusive). The refinements split a `derived` or `related`
+/// verdict into what happened (lora, permuted, finetune), in the table's order; each sees the
+/// independence judge's verdict and returns nil when its relation does not hold.
 enum VerdictRules {
+    typealias Refinement = (JudgeContext, Judgement) -> Judgement?
+
+    static let refinements: [Refinement] = [DeltaJudge.lora, AlignmentJudge.permuted, DeltaJudge.finetune]
+
     static func judge(a: Model, b: Model, pairing: Pairing, outcomes: [PairOutcome],
                       joint: PermutationStatistic?, alpha: Double) -> Judgement {
         var context = JudgeContext(a: a, b: b, pairing: pairing, outcomes: outcomes, joint: joint, alpha: alpha)
         if let judgement = ExactJudge.identical(context) ?? ExactJudge.conversion(context) ?? QuantizationJudge.judge(&context) {
             return judgement
         }
-        return IndependenceJudge.judge(context)
+        let independent = IndependenceJudge.judge(context)
+        guard independent.verdict.relation == .derived || independent.verdict.relation == .related else { return independent }
+        for refine in refinements {
+            if let refined = refine(context, independent) { return refined }
+        }
+        return independent
     }
 }

@@ -85,4 +85,9 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var tensors: [TensorComparison]
     public var blocks: [BlockEvidence]
     public var findings: [Finding]
+    /// Sections of the deeper analyses, present when they ran.
+    public var quantization: QuantizationReport?
+    public var lora: LoRAReport?
+    public var merge: MergeReport?
+    public var alignment: AlignmentReport?
 }
