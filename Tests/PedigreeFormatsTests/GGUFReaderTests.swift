@@ -273,7 +273,7 @@ func floats(_ values: [Float]) -> [UInt8] { values.flatMap { GGUFBytes.f32($0) }
         #expect(Self.malformed.count >= 24)
     }
 
-    @Test(arguments: malformed)
+    @Test(arguments: GGUFReaderTests.malformed)
     func malformedFixture(_ entry: ManifestEntry) throws {
         let path = Fixtures.path(entry.path)
         var result: Result<Model, ReadError>
@@ -360,6 +360,31 @@ func floats(_ values: [Float]) -> [UInt8] { values.flatMap { GGUFBytes.f32($0) }
         var row = [Float](repeating: 0, count: embd.rowLength)
         try row.withUnsafeMutableBufferPointer { try model.decodeRows(of: embd, 0 ..< 1, into: $0.baseAddress!) }
         #expect(row.prefix(8).map(Double.init) == first8)
+    }
+
+    static let fixtureFiles = ["gguf/base-F16", "gguf/base-Q4_0", "gguf/base-Q8_0", "gguf/finetune-Q4_0",
+                               "llama/gguf/base-F16", "llama/gguf/base-F32", "llama/gguf/base-Q4_K_M", "llama/gguf/finetune-Q4_K_M"]
+
+    /// Every fixture GGUF opens without warnings, with the tensor types the manifest lists, and
+    /// every decodable tensor decodes to finite values.
+    @Test(arguments: GGUFReaderTests.fixtureFiles)
+    func fixtureGGUFs(_ name: String) throws {
+        let model = try GGUFReader.openModel(path: Fixtures.path(name + ".gguf"))
+        #expect(model.findings.isEmpty)
+        let data = try Fixtures.data("MANIFEST.json")
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entry = try #require((root["fixtures"] as? [String: Any])?[name] as? [String: Any])
+        let facts = try #require(entry["facts"] as? [String: Any])
+        if let types = facts["tensor_types"] as? [String: String] {
+            #expect(Set(types.keys) == Set(model.tensors.map(\.name)))
+            for t in model.tensors { #expect(t.type.name == types[t.name], "\(t.name)") }
+        }
+        #expect(model.files[0].count == (facts["files"] as? [String: [String: Any]])?[(name as NSString).lastPathComponent + ".gguf"]?["bytes"] as? Int)
+        for t in model.tensors where TensorDecoder.canDecode(t.type) {
+            var values = [Float](repeating: .nan, count: t.elementCount)
+            try values.withUnsafeMutableBufferPointer { try model.decodeRows(of: t, 0 ..< t.rowCount, into: $0.baseAddress!) }
+            #expect(values.allSatisfy { $0.isFinite }, "\(t.name)")
+        }
     }
 
     /// token_embd.weight of base-Q8_0.gguf (ne [384, 512]); the expected values were computed with

@@ -250,7 +250,9 @@ private struct Parser {
         }
         let rawVersion = try cursor.read(UInt32.self, for: "the GGUF version")
         if rawVersion != 0 && rawVersion & 0xFFFF == 0 {
-            throw fail(.byteSwapped, "big-endian GGUF (the version reads as 0x\(String(rawVersion, radix: 16)) byte-swapped); only little-endian GGUF is supported")
+            let hex = String(rawVersion, radix: 16)
+            let padded = String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+            throw fail(.byteSwapped, "big-endian GGUF (the version reads as 0x\(padded), version \(rawVersion.byteSwapped) byte-swapped); only little-endian GGUF is supported")
         }
         guard (1 ... 3).contains(rawVersion) else {
             throw fail(.unsupportedVersion, "GGUF version \(rawVersion) is not supported (versions 1 to 3 are)")

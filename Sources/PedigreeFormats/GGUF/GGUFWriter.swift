@@ -120,7 +120,7 @@ public struct GGUFWriter: Sendable {
         var failure: String?
         bytes.withUnsafeBytes { buffer in
             while written < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                let n = systemWrite(fd, buffer.baseAddress! + written, buffer.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = String(cString: strerror(errno))
@@ -139,6 +139,15 @@ public struct GGUFWriter: Sendable {
     }
 
     // MARK: - Encoding
+
+    /// write(2); named apart from `write(to:)`.
+    private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, buffer, count)
+        #else
+        Darwin.write(fd, buffer, count)
+        #endif
+    }
 
     private func headerSize() -> Int { 24 + entries.count * 32 + tensors.count * 64 }
 
