@@ -7,7 +7,7 @@ import PedigreeFormats
 /// verdict into what happened (lora, permuted, finetune), in the table's order; each sees the
 /// independence judge's verdict and returns nil when its relation does not hold.
 enum VerdictRules {
-    typealias Refinement = (JudgeContext, Judgement) -> Judgement?
+    typealias Refinement = @Sendable (JudgeContext, Judgement) -> Judgement?
 
     static let refinements: [Refinement] = [DeltaJudge.lora, AlignmentJudge.permuted, DeltaJudge.finetune]
 
