@@ -9,9 +9,7 @@ public enum CompareTextRenderer {
         var head = "verdict: \(v.relation.rawValue)"
         if let parent = v.parent { head += " (parent: \(parent))" }
         head += "    related: \(v.related ? "yes" : "no")"
-        if let log10P = v.log10PValue {
-            head += log10P < -300 ? "    p < 1e-300 (log10 \(Format.number(log10P, digits: 5)))" : "    p = \(Format.number(v.pValue ?? 0, digits: 3))"
-        }
+        head += v.log10PValue < -300 ? "    p < 1e-300 (log10 \(Format.number(v.log10PValue, digits: 5)))" : "    p = \(Format.number(v.pValue, digits: 3))"
         head += "    alpha \(Format.number(v.alpha))"
         out += head + "\n" + v.summary + "\n\n"
         out += "a: \(describe(c.a))\n"

@@ -12,8 +12,9 @@ public struct Verdict: Codable, Sendable, Equatable {
     public var parent: String?
     /// For merges: one entry per parent given.
     public var parents: [MergeParent]?
-    public var pValue: Double?
-    public var log10PValue: Double?
+    public var pValue: Double
+    /// Always present (0 when no tensor carries evidence).
+    public var log10PValue: Double
     public var alpha: Double
     /// How per-tensor evidence was combined.
     public var method: String
@@ -26,8 +27,10 @@ public struct Verdict: Codable, Sendable, Equatable {
         self.relation = relation
         self.parent = parent
         self.parents = parents
-        self.log10PValue = log10PValue.map { Numbers.rounded($0, places: 1) }
-        self.pValue = log10PValue.map { $0 < -300 ? 0 : Numbers.significant(pow(10, $0), digits: 4) }
+        // Without evidence there is nothing against the null: p = 1 (log10 0), so the key is always there.
+        let magnitude = log10PValue ?? 0
+        self.log10PValue = Numbers.rounded(magnitude, places: 1)
+        self.pValue = magnitude < -300 ? 0 : Numbers.significant(pow(10, magnitude), digits: 4)
         self.alpha = alpha
         self.method = method
         self.summary = summary
