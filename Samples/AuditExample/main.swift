@@ -48,7 +48,7 @@ for name in names where !name.hasPrefix(".") {
     do {
         // The base is "a", the model "b": parent "a" means the base is the model's ancestor.
         let verdict = Pedigree.compare(baseModel, try Pedigree.open(path)).verdict
-        let log10P = verdict.log10PValue.map { String(format: "%.1f", ($0 * 10).rounded() / 10 + 0) } ?? ""   // + 0: no "-0.0"
+        let log10P = String(format: "%.1f", (verdict.log10PValue * 10).rounded() / 10 + 0)   // + 0: no "-0.0"
         print([name, verdict.relation.rawValue, verdict.parent ?? "", log10P, verdict.summary].map(csv).joined(separator: ","))
     } catch {
         print([name, "error", "", "", error.description].map(csv).joined(separator: ","))
