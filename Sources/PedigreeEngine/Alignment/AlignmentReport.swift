@@ -1,0 +1,86 @@
+/// What the hidden-unit alignment found (compare's `alignment` section).
+public struct AlignmentReport: Codable, Sendable, Equatable {
+    /// How the units were matched and tested.
+    public var method: String
+    public var layers: [LayerAlignment]
+    /// Fisher's combination of the layers' agreement p-values (log10).
+    public var log10PValue: Double?
+    /// True when every aligned tensor equals its counterpart after the permutation (and rescaling),
+    /// up to the rounding of the narrower dtype.
+    public var equalAfterAlignment: Bool
+}
+
+/// One MLP layer: the permutation of its hidden units that best matches a's units to b's.
+public struct LayerAlignment: Codable, Sendable, Equatable {
+    /// The block (`encoder.layer.0.mlp`, `model.layers.1.mlp`).
+    public var block: String
+    /// Hidden (intermediate) units of the layer.
+    public var units: Int
+    /// Units on which the permutation found from the input-side rows (gate/up, intermediate)
+    /// equals the one found from the output-side columns (down, output): about 1 for independent
+    /// models, `units` for a copy.
+    public var matchedUnits: Int
+    /// Every pairwise agreement between the permutations found from single tensors.
+    public var agreements: [PermutationAgreement]
+    /// Units the permutation leaves in place.
+    public var fixedUnits: Int
+    /// Mean cosine of the matched units (input side).
+    public var meanMatchedCosine: Double
+    /// log10 P(agreement >= matchedUnits) for two independent uniform permutations (fixed points
+    /// of a random permutation of `units`).
+    public var log10PValue: Double
+    /// The first entries of `permutation` and an FNV-1a checksum of all of it.
+    public var permutationHead: [Int]
+    public var permutationChecksum: String
+    /// Median per-unit scale of b's input-side rows against a's (c of a rescaling attack), and of
+    /// the output-side columns (1/c when the function is preserved).
+    public var scaleIn: Double
+    public var scaleOut: Double
+    /// The measures of each tensor after alignment.
+    public var tensors: [AlignedTensor]
+    /// `permutation[j]` is the unit of a that b's unit j holds (b's rows are a's rows
+    /// `permutation[0], permutation[1], ...`). Not in the JSON (see `permutationHead`).
+    public var permutation: [Int] = []
+
+    enum CodingKeys: String, CodingKey {
+        case block, units, matchedUnits, agreements, fixedUnits, meanMatchedCosine, log10PValue
+        case permutationHead, permutationChecksum, scaleIn, scaleOut, tensors
+    }
+
+    /// FNV-1a (64 bit) over the permutation's entries as little-endian UInt32, in hex.
+    public static func checksum(_ permutation: [Int]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for p in permutation {
+            var x = UInt32(truncatingIfNeeded: p)
+            for _ in 0 ..< 4 {
+                h ^= UInt64(x & 0xff)
+                h = h &* 0x0000_0100_0000_01b3
+                x >>= 8
+            }
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// How often two permutations, each found from one tensor, agree.
+public struct PermutationAgreement: Codable, Sendable, Equatable {
+    public var first: String
+    public var second: String
+    public var agree: Int
+}
+
+/// A tensor pair's measures after b's units were put in a's order.
+public struct AlignedTensor: Codable, Sendable, Equatable {
+    public var a: String
+    public var b: String
+    public var cosine: Double
+    public var relL2: Double
+    public var maxAbsDiff: Double
+    /// Values that differ after rounding both sides to the narrower dtype (unscaled).
+    public var roundingMismatches: Int
+    /// ||b − s·a|| / ||b|| with the per-unit scales s.
+    public var scaledResidual: Double
+    /// Equal up to the narrower dtype's rounding (after the per-unit rescaling, if any).
+    public var equal: Bool
+}
