@@ -56,7 +56,8 @@ public enum Comparator {
             guard let s = entry.accumulator.statistic else { return nil }
             let shared = outcomes.filter { BlockNaming.block(of: $0.pair) == name && judgement.stronglyShared.contains($0.pair.a.name) }.count
             return BlockEvidence(name: name, units: s.units, tensors: entry.tensors, sharedTensors: shared,
-                                 z: Numbers.significant(s.z, digits: 5), log10PValue: Numbers.rounded(s.log10PValue, places: 1))
+                                 z: Numbers.significant(s.z, digits: 5), log10PValue: Numbers.rounded(s.log10PValue, places: 1),
+                                 matchedUnits: judgement.alignment?.layers.first { $0.block == name }?.matchedUnits)
         }
         return Comparison(a: ModelSummary(a), b: ModelSummary(b), verdict: judgement.verdict,
                           tensors: outcomes.map { tensorComparison($0, weighted: judgement.weighted) },

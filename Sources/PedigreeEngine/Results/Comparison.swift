@@ -73,6 +73,9 @@ public struct BlockEvidence: Codable, Sendable, Equatable {
     public var sharedTensors: Int
     public var z: Double
     public var log10PValue: Double
+    /// MLP blocks that were aligned: hidden units on which the input- and output-side matchings
+    /// agree (`alignment.layers[].matchedUnits`).
+    public var matchedUnits: Int?
 }
 
 /// The result of `compare A B` (`pedigree.compare/1`).
