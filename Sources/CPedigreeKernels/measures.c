@@ -19,7 +19,8 @@ void pdg_pair_accumulate_ref(const float *a, const float *b, size_t n, pdg_pair_
         if (x != y) unequal++;
         double dx = x, dy = y, d = dx - dy;
         dot += dx * dy; sa += dx; sb += dy; sa2 += dx * dx; sb2 += dy * dy; sd2 += d * d;
-        if (fabs(d) > mx) mx = fabs(d);
+        float fd = fabsf(x - y); /* in float, as the vector path computes it */
+        if (fd > mx) mx = fd;
         count++;
     }
     s->dot += dot; s->sumA += sa; s->sumB += sb; s->sumA2 += sa2; s->sumB2 += sb2; s->sumDiff2 += sd2;

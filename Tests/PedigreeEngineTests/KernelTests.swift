@@ -1,0 +1,60 @@
+import CPedigreeKernels
+import Foundation
+import Testing
+
+/// The C measure kernels: the fast path against its scalar twin, the rounding checks against
+/// Swift's own conversions.
+@Suite struct KernelTests {
+    static func values(_ count: Int, seed: UInt64, specials: Bool) -> [Float] {
+        var state = seed
+        return (0 ..< count).map { i in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            if specials && i % 97 == 5 { return [Float.nan, .infinity, -.infinity, 0][Int(state >> 62)] }
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001) / 1_000_000
+        }
+    }
+
+    @Test(arguments: [1, 7, 8, 33, 4095, 4096, 4097, 10_000])
+    func fastSumsMatchReference(_ n: Int) {
+        for specials in [false, true] {
+            let a = Self.values(n, seed: 1, specials: specials), b = Self.values(n, seed: 2, specials: specials)
+            var fast = pdg_pair_sums(), reference = pdg_pair_sums()
+            pdg_pair_accumulate(a, b, n, &fast)
+            pdg_pair_accumulate_ref(a, b, n, &reference)
+            #expect(fast.count == reference.count)
+            #expect(fast.nonFinite == reference.nonFinite)
+            #expect(fast.unequal == reference.unequal)
+            #expect(fast.maxAbsDiff == reference.maxAbsDiff)
+            for (x, y) in [(fast.dot, reference.dot), (fast.sumA2, reference.sumA2), (fast.sumDiff2, reference.sumDiff2), (fast.sumA, reference.sumA)] {
+                #expect(abs(x - y) <= 1e-5 * max(1, abs(y)))
+            }
+        }
+    }
+
+    @Test func roundingToHalfMatchesSwift() {
+        var state: UInt64 = 7
+        for _ in 0 ..< 200_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let x = Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32))
+            let expected = Float(Float16(x))
+            let got = pdg_round_to_format(x, Int32(PDG_FORMAT_F16))
+            #expect(x.isNaN ? got.isNaN : got.bitPattern == expected.bitPattern, "x = \(x)")
+        }
+    }
+
+    @Test func roundingToBFloat16IsNearestEven() {
+        // 1 + 2^-8 is halfway between two BF16 values and rounds to the even one, 1.
+        #expect(pdg_round_to_format(1 + 1.0 / 256, Int32(PDG_FORMAT_BF16)) == 1)
+        #expect(pdg_round_to_format(1 + 3.0 / 256, Int32(PDG_FORMAT_BF16)) == 1 + 4.0 / 256)
+        #expect(pdg_round_to_format(Float.nan, Int32(PDG_FORMAT_BF16)).isNaN)
+    }
+
+    @Test func roundingCheckCounts() {
+        let wide: [Float] = [1, 1.0001, 0.5, 3]
+        let narrow: [Float] = [1, Float(Float16(1.0001)), 0.5, 2]
+        var mismatches: Int64 = 0, inexact: Int64 = 0
+        pdg_rounding_check(wide, narrow, 4, Int32(PDG_FORMAT_F16), &mismatches, &inexact)
+        #expect(mismatches == 1)
+        #expect(inexact == 1)
+    }
+}
