@@ -36,4 +36,47 @@ public enum Pedigree {
     public static func compare(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> Comparison {
         Comparator.compare(a, b, options: options)
     }
+
+    /// Checks the lineage claims a model's files make (model card, adapter config, GGUF keys,
+    /// mergekit recipe, config.json `_name_or_path` as a weak claim), or the one given in
+    /// `options.claimedBase`, against its weights (verdicts.md section 4). Claimed ids resolve
+    /// through `options.registry` (see `loadModels`).
+    /// - Throws: `ReadError` when the model, or a base given as `claimedBase`, cannot be opened.
+    public static func verify(_ path: String, options: VerifyOptions = VerifyOptions()) throws(ReadError) -> Verification {
+        try Verifier.verify(try Model.open(path), options: options)
+    }
+
+    /// Verifies an opened model.
+    /// - Throws: `ReadError` when a base given as `claimedBase` cannot be opened.
+    public static func verify(_ model: Model, options: VerifyOptions = VerifyOptions()) throws(ReadError) -> Verification {
+        try Verifier.verify(model, options: options)
+    }
+
+    /// Reads a JSON object mapping model ids to local paths (relative paths resolve against the
+    /// file's folder), for `VerifyOptions.registry`.
+    /// - Throws: `ReadError` (`not-found`, `models-file-invalid`, ...).
+    public static func loadModels(_ file: String) throws(ReadError) -> ModelRegistry {
+        try ModelRegistry.load(file)
+    }
+
+    /// The family tree of several models: pairwise relations (a cheap pre-filter first, the full
+    /// comparison where needed), a spanning forest by Edmonds' algorithm, an edge to each parent
+    /// of a merge, undirected edges between related roots.
+    /// - Throws: `ReadError` when a model cannot be opened.
+    public static func tree(_ paths: [String], options: TreeOptions = TreeOptions()) throws(ReadError) -> FamilyTree {
+        var models = [Model]()
+        for path in paths { models.append(try Model.open(path)) }
+        return TreeBuilder.build(models, options: options)
+    }
+
+    /// The family tree of opened models.
+    public static func tree(_ models: [Model], options: TreeOptions = TreeOptions()) -> FamilyTree {
+        TreeBuilder.build(models, options: options)
+    }
+
+    /// The models in a folder, for `tree DIR`: every entry that opens as a model, and the models
+    /// of sub-folders that do not (up to three levels), in name order.
+    public static func models(in directory: String) -> [String] {
+        TreeBuilder.modelPaths(in: directory)
+    }
 }
