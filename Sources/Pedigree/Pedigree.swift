@@ -80,3 +80,30 @@ public enum Pedigree {
         TreeBuilder.modelPaths(in: directory)
     }
 }
+
+// The delta, adapter and merge analyses.
+extension Pedigree {
+    /// Compares BASE and MERGED and checks MERGED == BASE + scale·B·A for a PEFT adapter.
+    /// - Throws: `ReadError` when a model cannot be opened.
+    public static func compare(_ base: String, _ merged: String, adapter: String, options: CompareOptions = CompareOptions()) throws(ReadError) -> Comparison {
+        let a = try Model.open(base), b = try Model.open(merged), lora = try Model.open(adapter)
+        return AdapterAnalysis.compare(base: a, merged: b, adapter: lora, options: options)
+    }
+
+    /// Fits CHILD as a merge of `parents` (linear, and task arithmetic relative to `base`).
+    /// - Throws: `ReadError` when a model cannot be opened.
+    public static func compare(child: String, parents: [String], base: String? = nil, options: CompareOptions = CompareOptions()) throws(ReadError) -> Comparison {
+        let c = try Model.open(child)
+        var ps = [Model]()
+        for p in parents { ps.append(try Model.open(p)) }
+        let b = try base.map { path throws(ReadError) in try Model.open(path) }
+        return MergeAnalysis.compare(child: c, parents: ps, base: b, options: options)
+    }
+
+    /// Writes a PEFT LoRA adapter to `output` from the truncated SVD of MODEL − BASE at `rank`.
+    /// - Throws: `ReadError` (`write-failed` when the folder cannot be written).
+    public static func extractLoRA(base: String, model: String, rank: Int, saveWhole: Bool = false, output: String) throws(ReadError) -> ExtractionReport {
+        let a = try Model.open(base), b = try Model.open(model)
+        return try LoRAExporter.extract(base: a, model: b, options: LoRAExporter.Options(rank: rank, saveWhole: saveWhole), to: output)
+    }
+}

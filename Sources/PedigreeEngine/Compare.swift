@@ -20,6 +20,7 @@ public struct PairOutcome: Sendable {
 /// Compares two models tensor by tensor and judges their relation (design.md, "Data flow").
 public enum Comparator {
     public static func compare(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> Comparison {
+        if a.isAdapter != b.isAdapter { return AdapterAnalysis.compare(a, b, options: options) }   // a PEFT adapter and its base
         let pairing = TensorPairing.pair(a, b)
         var findings = pairing.findings
         var outcomes = [PairOutcome]()

@@ -8,6 +8,7 @@ usage: pedigree <command> [arguments]
 commands:
   inspect PATH [--format text|json]        what a model's headers say (no tensor data read)
   compare A B [--format text|json]         the relation of two models, with evidence
+  extract-lora --base A --model B --rank R -o DIR   writes a PEFT adapter from the low-rank deltas
   verify MODEL [--claimed-base B] [--models FILE]   checks lineage claims (exit 1: contradicted or inconclusive)
   tree M1 M2 ... | DIR [--format text|json|dot|mermaid]   the family tree of several models
 
@@ -23,6 +24,7 @@ arguments.removeFirst()
 switch command {
 case "inspect": exit(InspectCommand.run(arguments))
 case "compare": exit(CompareCommand.run(arguments))
+case "extract-lora": exit(ExtractLoRACommand.run(arguments))
 case "verify": exit(VerifyCommand.run(arguments))
 case "tree": exit(TreeCommand.run(arguments))
 case "--version", "version": Output.standardOutput("pedigree \(Pedigree.version)\n")

@@ -1,0 +1,54 @@
+import PedigreeFormats
+
+/// A dense row-major Float32 matrix, the working form of one tensor for the delta, adapter and
+/// merge analyses (which need whole tensors; the streamed measures never do).
+public struct FloatMatrix: Sendable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var values: [Float]
+
+    public init(rows: Int, columns: Int, values: [Float]) {
+        precondition(values.count == rows * columns, "a \(rows)x\(columns) matrix needs \(rows * columns) values")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    public init(rows: Int, columns: Int) {
+        self.init(rows: rows, columns: columns, values: [Float](repeating: 0, count: rows * columns))
+    }
+
+    public var count: Int { values.count }
+
+    public subscript(row: Int, column: Int) -> Float {
+        get { values[row * columns + column] }
+        set { values[row * columns + column] = newValue }
+    }
+
+    /// The transpose.
+    public var transposed: FloatMatrix {
+        var out = FloatMatrix(rows: columns, columns: rows)
+        values.withUnsafeBufferPointer { s in
+            out.values.withUnsafeMutableBufferPointer { d in
+                for r in 0 ..< rows { for c in 0 ..< columns { d[c * rows + r] = s[r * columns + c] } }
+            }
+        }
+        return out
+    }
+
+    /// Rows `0 ..< rows` of `tensor` in canonical (Hugging Face) row order, decoded to Float32.
+    /// - Throws: `ReadError` `.unsupportedType` when the tensor's type has no decoder.
+    public static func load(_ model: Model, _ tensor: TensorInfo, map: RowMap = .identity, rows: Int? = nil) throws(ReadError) -> FloatMatrix {
+        let n = rows ?? tensor.rowCount
+        var m = FloatMatrix(rows: n, columns: tensor.rowLength)
+        if n == 0 || tensor.rowLength == 0 { return m }
+        var failure: ReadError?
+        m.values.withUnsafeMutableBufferPointer { buffer in
+            do throws(ReadError) {
+                try PairMeasurer.decode(model, tensor, map: map, rows: 0 ..< n, into: buffer.baseAddress!)
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return m
+    }
+}
