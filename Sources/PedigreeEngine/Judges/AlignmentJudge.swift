@@ -4,7 +4,7 @@ import PedigreeFormats
 /// `permuted`: equal after a permutation of hidden units (and a function-preserving rescaling),
 /// up to dtype rounding (verdicts.md section 1), from `UnitAlignment`.
 ///
-/// Runs on a `derived` or `related` verdict when some MLP tensor differs. It returns `permuted`
+/// Runs on a `derived` or `related` verdict when some MLP tensor differs and is not strongly shared. It returns `permuted`
 /// when every aligned tensor equals its counterpart, every other tensor agrees, and the
 /// permutation or the scale is not the identity. A `related` verdict keeps its relation and gains
 /// the alignment section, so partial reuse shows per block (`matchedUnits`). Otherwise nil.
@@ -14,7 +14,9 @@ enum AlignmentJudge {
         guard !layers.isEmpty else { return nil }
         let layerTensors = Set(layers.flatMap { $0.pairs.map { $0.0.a.name } })
         let mlp = context.measured.filter { layerTensors.contains($0.pair.a.name) }
-        guard !mlp.isEmpty, !mlp.allSatisfy({ context.valuesAgree($0) }) else { return nil }
+        // Only where some MLP tensor is not already strongly shared: a fine-tune needs no alignment.
+        guard !mlp.isEmpty, !mlp.allSatisfy({ context.valuesAgree($0) }),
+              mlp.contains(where: { !base.stronglyShared.contains($0.pair.a.name) }) else { return nil }
         let aligned: [LayerAlignment]
         do throws(ReadError) {
             aligned = try UnitAlignment.align(context.a, context.b, pairing: context.pairing)
