@@ -25,6 +25,16 @@ public enum Pedigree {
         Inspection(try Model.open(path))
     }
 
+    /// `inspect` plus the analyses that read tensor data (`--deep`): which float matrices sit on
+    /// a quantization grid (once quantized, then dequantized).
+    /// - Throws: `ReadError`.
+    public static func inspect(_ path: String, deep: Bool) throws(ReadError) -> Inspection {
+        let model = try Model.open(path)
+        var inspection = Inspection(model)
+        if deep { try inspection.addGridSignatures(model) }
+        return inspection
+    }
+
     /// Compares two models tensor by tensor and judges their relation (verdicts.md).
     /// - Throws: `ReadError` when either model cannot be opened.
     public static func compare(_ a: String, _ b: String, options: CompareOptions = CompareOptions()) throws(ReadError) -> Comparison {

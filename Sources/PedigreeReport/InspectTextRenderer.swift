@@ -13,6 +13,7 @@ public enum InspectTextRenderer {
             types.append([name, "\(total.tensors)", Format.grouped(total.parameters), Format.grouped(total.bytes)])
         }
         out += "\n" + types.render(indent: "  ")
+        out += QuantizedLayoutText.render(i)
         out += "\ndeclared lineage:\n"
         if i.lineage.isEmpty {
             out += "  (none found)\n"

@@ -36,6 +36,10 @@ public struct Inspection: Codable, Sendable, Equatable {
     public var lineage: [LineageClaim]
     /// GGUF metadata keys and values (arrays summarised), in file order.
     public var metadata: [MetadataEntry]?
+    /// Quantized safetensors layouts (GPTQ, AWQ, bitsandbytes, FP8, compressed-tensors), from the headers.
+    public var quantizedLayouts: [QuantizedLayoutSummary]?
+    /// `inspect --deep`: per float matrix, whether its values sit on a quantization grid.
+    public var onceQuantized: [GridSignature]?
     public var findings: [Finding]
 
     public struct MetadataEntry: Codable, Sendable, Equatable {
@@ -69,6 +73,7 @@ public struct Inspection: Codable, Sendable, Equatable {
         metadata = model.format == .gguf
             ? model.ggufMetadata.map { MetadataEntry(key: $0.key, type: $0.value.typeName, value: $0.value.displayText(limit: 8)) }
             : nil
+        quantizedLayouts = model.quantizedLayouts.isEmpty ? nil : model.quantizedLayouts
         findings = model.findings.map { f in
             Finding(Finding.Severity(rawValue: f.severity) ?? .warning, f.code, tensor: f.tensor, f.message)
         }

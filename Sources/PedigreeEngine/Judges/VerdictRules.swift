@@ -14,7 +14,8 @@ enum VerdictRules {
     static func judge(a: Model, b: Model, pairing: Pairing, outcomes: [PairOutcome],
                       joint: PermutationStatistic?, alpha: Double) -> Judgement {
         var context = JudgeContext(a: a, b: b, pairing: pairing, outcomes: outcomes, joint: joint, alpha: alpha)
-        if let judgement = ExactJudge.identical(context) ?? ExactJudge.conversion(context) ?? QuantizationJudge.judge(&context) {
+        if let judgement = ExactJudge.identical(context) ?? ExactJudge.conversion(context) ?? QuantizationJudge.judge(&context)
+            ?? PackedQuantizationJudge.judge(&context) {
             return judgement
         }
         let independent = IndependenceJudge.judge(context)

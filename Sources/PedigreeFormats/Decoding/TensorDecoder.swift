@@ -21,6 +21,8 @@ public enum TensorDecoder {
             .dtype(.f16): Entry(kernel: pdg_dequant_f16),
             .dtype(.bf16): Entry(kernel: pdg_dequant_bf16),
             .dtype(.f64): Entry(kernel: pdg_dequant_f64),
+            .dtype(.f8E4M3): Entry(kernel: FP8.decodeE4M3),
+            .dtype(.f8E5M2): Entry(kernel: FP8.decodeE5M2),
         ]
         let ggml: [(String, Kernel)] = [
             ("F32", pdg_dequant_f32),
@@ -46,14 +48,15 @@ public enum TensorDecoder {
             return overflow || bits % 8 != 0 ? nil : bits / 8
         case .ggml(let g):
             return g.byteCount(elements: elements)
-        case .unknownGGML:
+        case .unknownGGML, .packed:
             return nil
         }
     }
 
     /// True when `decode` handles `type`.
     public static func canDecode(_ type: TensorType) -> Bool {
-        kernels[type] != nil
+        if case .packed = type { return true }   // decoded from its components by `Model.decodeRows`
+        return kernels[type] != nil
     }
 
     /// Decodes `elementCount` values from `source` into `output`. Returns false when the type

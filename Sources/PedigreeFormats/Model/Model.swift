@@ -17,8 +17,13 @@ public final class Model: Sendable {
     public let version: Int?
     /// The mapped data files (one, or several for shards and splits).
     public let files: [MappedFile]
-    /// Every tensor, in file order (shard by shard).
+    /// Every tensor, in file order (shard by shard). A quantized safetensors layout appears as one
+    /// logical `.packed` tensor in place of the tensors it is stored as.
     public let tensors: [TensorInfo]
+    /// The tensors as the files store them (differs from `tensors` only for quantized layouts).
+    public let storedTensors: [TensorInfo]
+    /// The quantized safetensors layouts recognised (formats.md section 6), one per scheme.
+    public let quantizedLayouts: [QuantizedLayoutSummary]
     /// GGUF key/value pairs in file order (of the first split); empty for safetensors.
     public let ggufMetadata: [GGUFEntry]
     /// The safetensors `__metadata__` map: nil when absent, empty when present and empty.
@@ -43,7 +48,17 @@ public final class Model: Sendable {
         self.format = format
         self.version = version
         self.files = files
-        self.tensors = tensors
+        var findings = findings
+        if format == .safetensors {
+            let recognised = LayoutRecognizer.recognise(tensors, config: config, files: files)
+            self.tensors = recognised.tensors
+            quantizedLayouts = recognised.summaries
+            findings += recognised.findings
+        } else {
+            self.tensors = tensors
+            quantizedLayouts = []
+        }
+        storedTensors = tensors
         self.ggufMetadata = ggufMetadata
         self.safetensorsMetadata = safetensorsMetadata
         self.config = config
@@ -51,13 +66,18 @@ public final class Model: Sendable {
         self.modelCard = modelCard
         self.findings = findings
         var index = [String: Int]()
-        for (i, t) in tensors.enumerated() where index[t.name] == nil { index[t.name] = i }
+        for (i, t) in self.tensors.enumerated() where index[t.name] == nil { index[t.name] = i }
         self.index = index
     }
 
     /// The tensor named `name`, if the model has one.
     public func tensor(named name: String) -> TensorInfo? {
         index[name].map { tensors[$0] }
+    }
+
+    /// The stored tensor named `name` (a component of a quantized layout included), if any.
+    public func storedTensor(named name: String) -> TensorInfo? {
+        storedTensors.first { $0.name == name }
     }
 
     /// The GGUF value of `key`, if present.
@@ -82,6 +102,10 @@ public final class Model: Sendable {
     /// - Throws: `ReadError` `.unsupportedType` when the type has no decoder.
     public func decodeRows(of tensor: TensorInfo, _ rows: Range<Int>, into buffer: UnsafeMutablePointer<Float>) throws(ReadError) {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= tensor.rowCount, "row range out of bounds")
+        if case .packed(let layout) = tensor.type {
+            layout.decode(rows: rows, of: self, into: buffer)
+            return
+        }
         let rowLength = tensor.rowLength
         guard let rowBytes = TensorDecoder.byteCount(of: tensor.type, elements: rowLength) else {
             throw ReadError(path: path, code: .unsupportedType,

@@ -4,6 +4,9 @@ public enum TensorType: Hashable, Sendable, CustomStringConvertible {
     case ggml(GGMLType)
     /// A GGUF type id that is not in ggml's table (or was removed); listed, never decoded.
     case unknownGGML(id: UInt32)
+    /// A logical float tensor that a quantization library stores as several tensors (GPTQ, AWQ,
+    /// bitsandbytes, FP8, compressed-tensors); decoded from its components.
+    case packed(PackedLayout)
 
     /// The name reports use: `F32`, `Q4_0`, `unknown`.
     public var name: String {
@@ -11,6 +14,7 @@ public enum TensorType: Hashable, Sendable, CustomStringConvertible {
         case .dtype(let d): d.rawValue
         case .ggml(let g): g.name
         case .unknownGGML: "unknown"
+        case .packed(let layout): layout.typeName
         }
     }
 
@@ -38,7 +42,7 @@ public enum TensorType: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .dtype(let d): d.isInteger
         case .ggml(let g): ["I8", "I16", "I32", "I64"].contains(g.name)
-        case .unknownGGML: false
+        case .unknownGGML, .packed: false
         }
     }
 }

@@ -2,8 +2,8 @@ import Pedigree
 
 /// `pedigree inspect PATH [--format text|json]`: what a model's headers say (no tensor data).
 enum InspectCommand {
-    static let usage = "usage: pedigree inspect PATH [--format text|json]"
-    static let spec = OptionSpec(flags: ["--help", "-h"], valued: ["--format": ["text", "json"]])
+    static let usage = "usage: pedigree inspect PATH [--deep] [--format text|json]"
+    static let spec = OptionSpec(flags: ["--help", "-h", "--deep"], valued: ["--format": ["text", "json"]])
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments
@@ -15,7 +15,7 @@ enum InspectCommand {
             }
         } catch { Output.usage(error, usage: usage) }
         let inspection: Inspection
-        do { inspection = try Pedigree.inspect(parsed.positional[0]) } catch { Output.fail(error) }
+        do { inspection = try Pedigree.inspect(parsed.positional[0], deep: parsed.flags.contains("--deep")) } catch { Output.fail(error) }
         if parsed.value("--format") == "json" {
             Output.standardOutput(JSONRenderer.render(inspection))
         } else {
