@@ -13,6 +13,7 @@ public enum InspectTextRenderer {
             types.append([name, "\(total.tensors)", Format.grouped(total.parameters), Format.grouped(total.bytes)])
         }
         out += "\n" + types.render(indent: "  ")
+        if let q = i.quantizationSignature { out += quantizationSection(q) }
         out += QuantizedLayoutText.render(i)
         out += "\ndeclared lineage:\n"
         if i.lineage.isEmpty {
@@ -33,5 +34,24 @@ public enum InspectTextRenderer {
         if !infos.isEmpty { out += "\nnotes:\n" + infos.map { "  \($0.code): \($0.message)" }.joined(separator: "\n") + "\n" }
         let warnings = i.findings.filter { $0.severity != .info }.map { "\($0.severity.rawValue): \($0.code): \($0.message)" }
         return (out, warnings)
+    }
+
+    /// The GGUF quantization signature: declared and inferred file type, matrix types, agreement.
+    static func quantizationSection(_ q: GGUFQuantizationSignature) -> String {
+        var out = "\nquantization:\n"
+        let declared = q.declaredFileType.map { "\($0)\(q.declaredFileTypeName.map { " (\($0))" } ?? "")" } ?? "(absent)"
+        out += "  general.file_type: \(declared)\n"
+        out += "  tensors add up to: \(q.inferredFileType ?? "?")\n"
+        let types = q.matrixTypes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        out += "  matrix types:      " + types.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        if q.fallbackMatrices > 0 {
+            out += "  fallbacks:         \(q.fallbackMatrices) matrices whose rows do not fit the base type's blocks\n"
+        }
+        switch q.consistent {
+        case true?: out += "  consistent:        yes\n"
+        case false?: out += "  consistent:        no (" + q.mismatches.prefix(3).joined(separator: "; ") + ")\n"
+        case nil: out += "  consistent:        not checked\n"
+        }
+        return out
     }
 }

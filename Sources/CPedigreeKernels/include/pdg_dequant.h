@@ -13,6 +13,7 @@
  *     NaN payloads: an F16 signalling NaN is quieted by both, as the F16C instruction does.
  *   - The fast kernels use AVX2/F16C/FMA only when the CPU reports them at run time
  *     (`pdg_dequant_uses_simd`); the binary itself runs on any x86-64 or non-x86 CPU.
+ * The other ggml block types and quantizers are declared in pdg_dequant_more.h.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -36,6 +36,8 @@ public struct Inspection: Codable, Sendable, Equatable {
     public var lineage: [LineageClaim]
     /// GGUF metadata keys and values (arrays summarised), in file order.
     public var metadata: [MetadataEntry]?
+    /// GGUF: per-tensor types, the file type they add up to, and `general.file_type` checked against them.
+    public var quantizationSignature: GGUFQuantizationSignature?
     /// Quantized safetensors layouts (GPTQ, AWQ, bitsandbytes, FP8, compressed-tensors), from the headers.
     public var quantizedLayouts: [QuantizedLayoutSummary]?
     /// `inspect --deep`: per float matrix, whether its values sit on a quantization grid.
@@ -77,5 +79,7 @@ public struct Inspection: Codable, Sendable, Equatable {
         findings = model.findings.map { f in
             Finding(Finding.Severity(rawValue: f.severity) ?? .warning, f.code, tensor: f.tensor, f.message)
         }
+        quantizationSignature = GGUFQuantizationSignature(model)
+        findings += quantizationSignature?.findings ?? []
     }
 }

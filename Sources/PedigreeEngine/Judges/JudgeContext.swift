@@ -20,6 +20,8 @@ struct JudgeContext {
     let evidenceLines: [String]
     /// Findings judges add on the way (kept whatever verdict wins).
     var findings: [Finding] = []
+    /// The quantization analysis, kept whatever verdict wins (set by QuantizationJudge).
+    var quantization: QuantizationReport?
 
     init(a: Model, b: Model, pairing: Pairing, outcomes: [PairOutcome], joint: PermutationStatistic?, alpha: Double) {
         self.a = a

@@ -18,10 +18,17 @@ enum VerdictRules {
             ?? PackedQuantizationJudge.judge(&context) {
             return judgement
         }
-        let independent = IndependenceJudge.judge(context)
+        var independent = IndependenceJudge.judge(context)
+        independent.quantization = independent.quantization ?? context.quantization
         guard independent.verdict.relation == .derived || independent.verdict.relation == .related else { return independent }
+        // One side block-quantized but not from the other: quantization plus another change is
+        // several steps, so `derived` (verdicts.md 1); the deltas carry the quantization noise.
+        if context.quantization != nil { return independent }
         for refine in refinements {
-            if let refined = refine(context, independent) { return refined }
+            if var refined = refine(context, independent) {
+                refined.quantization = refined.quantization ?? context.quantization
+                return refined
+            }
         }
         return independent
     }

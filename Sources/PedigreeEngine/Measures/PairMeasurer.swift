@@ -200,6 +200,14 @@ struct Quantizer {
         switch type.name {
         case "Q8_0": function = { pdg_quantize_q8_0_ref($0, $1, $2) }
         case "Q4_0": function = { pdg_quantize_q4_0_ref($0, $1, $2) }
+        case "Q4_1": function = { pdg_quantize_q4_1_ref($0, $1, $2) }
+        case "Q5_0": function = { pdg_quantize_q5_0_ref($0, $1, $2) }
+        case "Q5_1": function = { pdg_quantize_q5_1_ref($0, $1, $2) }
+        case "Q2_K": function = { pdg_quantize_q2_k_ref($0, $1, $2) }
+        case "Q3_K": function = { pdg_quantize_q3_k_ref($0, $1, $2) }
+        case "Q4_K": function = { pdg_quantize_q4_k_ref($0, $1, $2) }
+        case "Q5_K": function = { pdg_quantize_q5_k_ref($0, $1, $2) }
+        case "Q6_K": function = { pdg_quantize_q6_k_ref($0, $1, $2) }
         default: return nil
         }
     }

@@ -31,6 +31,15 @@ public enum TensorDecoder {
             ("F64", pdg_dequant_f64),
             ("Q8_0", pdg_dequant_q8_0),
             ("Q4_0", pdg_dequant_q4_0),
+            ("I8", pdg_dequant_i8), ("I16", pdg_dequant_i16), ("I32", pdg_dequant_i32), ("I64", pdg_dequant_i64),
+            ("Q4_1", pdg_dequant_q4_1), ("Q5_0", pdg_dequant_q5_0), ("Q5_1", pdg_dequant_q5_1), ("Q8_1", pdg_dequant_q8_1),
+            ("Q2_K", pdg_dequant_q2_k), ("Q3_K", pdg_dequant_q3_k), ("Q4_K", pdg_dequant_q4_k),
+            ("Q5_K", pdg_dequant_q5_k), ("Q6_K", pdg_dequant_q6_k), ("Q8_K", pdg_dequant_q8_k),
+            ("IQ2_XXS", pdg_dequant_iq2_xxs), ("IQ2_XS", pdg_dequant_iq2_xs), ("IQ2_S", pdg_dequant_iq2_s),
+            ("IQ3_XXS", pdg_dequant_iq3_xxs), ("IQ3_S", pdg_dequant_iq3_s), ("IQ1_S", pdg_dequant_iq1_s),
+            ("IQ1_M", pdg_dequant_iq1_m), ("IQ4_NL", pdg_dequant_iq4_nl), ("IQ4_XS", pdg_dequant_iq4_xs),
+            ("TQ1_0", pdg_dequant_tq1_0), ("TQ2_0", pdg_dequant_tq2_0),
+            ("MXFP4", pdg_dequant_mxfp4), ("NVFP4", pdg_dequant_nvfp4), ("Q1_0", pdg_dequant_q1_0), ("Q2_0", pdg_dequant_q2_0),
         ]
         for (name, kernel) in ggml {
             guard let type = GGMLType.named(name) else { preconditionFailure("ggml type \(name) is not in GGMLType.table") }
