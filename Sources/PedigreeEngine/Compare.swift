@@ -5,7 +5,12 @@ public struct CompareOptions: Sendable {
     /// The significance level: the relation is `unrelated` when p >= alpha.
     public var alpha = 0.01
     public var measures = PairMeasurer.Options()
-    public init(alpha: Double = 0.01) { self.alpha = alpha }
+    /// Tensor pairs measured at once (nil: one per core). Results do not depend on it.
+    public var threads: Int?
+    public init(alpha: Double = 0.01, threads: Int? = nil) {
+        self.alpha = alpha
+        self.threads = threads
+    }
 }
 
 /// What one tensor pair gave: its measures and its permutation statistic.
@@ -23,33 +28,11 @@ public enum Comparator {
         if a.isAdapter != b.isAdapter { return AdapterAnalysis.compare(a, b, options: options) }   // a PEFT adapter and its base
         let pairing = TensorPairing.pair(a, b)
         var findings = pairing.findings
-        var outcomes = [PairOutcome]()
-        var joint: JointPermutationAccumulator?
-        var blocks = [String: (accumulator: JointPermutationAccumulator, tensors: Int, order: Int)]()
-        for pair in pairing.pairs {
-            do throws(ReadError) {
-                var measures = try PairMeasurer.measure(pair, a: a, b: b, options: options.measures)
-                var statistic: PermutationStatistic?
-                if let sample = measures.sample, !measures.isDegenerate {
-                    statistic = HiddenPermutationTest.statistic(of: sample)
-                }
-                if let statistic, measures.sample!.joint {
-                    if joint == nil { joint = JointPermutationAccumulator(units: statistic.units) }
-                    joint!.add(statistic)
-                    let block = BlockNaming.block(of: pair)
-                    if blocks[block] == nil {
-                        blocks[block] = (JointPermutationAccumulator(units: statistic.units), 0, blocks.count)
-                    }
-                    blocks[block]!.accumulator.add(statistic)
-                    blocks[block]!.tensors += 1
-                }
-                measures.sample = nil   // the sample is large; keep only the statistic
-                outcomes.append(PairOutcome(pair: pair, measures: measures, statistic: statistic.map(\.withoutDetail), failure: nil))
-            } catch {
-                findings.append(Finding(.warning, "not-decoded", tensor: pair.a.name, error.message))
-                outcomes.append(PairOutcome(pair: pair, measures: nil, statistic: nil, failure: error.message))
-            }
-        }
+        let streamed = PairStream.run(pairing.pairs, a: a, b: b, options: options)
+        let outcomes = streamed.outcomes
+        findings += streamed.findings
+        let joint = streamed.joint
+        let blocks = streamed.blocks
         let judgement = VerdictRules.judge(a: a, b: b, pairing: pairing, outcomes: outcomes,
                                            joint: joint?.statistic, alpha: options.alpha)
         findings += judgement.findings

@@ -58,3 +58,22 @@ import Testing
         #expect(inexact == 1)
     }
 }
+
+extension KernelTests {
+    @Test(arguments: [Int32(PDG_FORMAT_F16), Int32(PDG_FORMAT_BF16)])
+    func fastRoundingCheckMatchesReference(_ format: Int32) {
+        for n in [1, 7, 8, 9, 1000, 4099] {
+            let wide = Self.values(n, seed: 11, specials: true)
+            // Half of the narrow values are the correct rounding, the others are moved or random.
+            let narrow: [Float] = wide.enumerated().map { i, w in
+                let r = pdg_round_to_format(w, format)
+                return i % 3 == 0 ? r : (i % 3 == 1 ? r.nextUp : Float(i) * 1e-3)
+            }
+            var fastMismatches: Int64 = 0, fastInexact: Int64 = 0, refMismatches: Int64 = 0, refInexact: Int64 = 0
+            pdg_rounding_check(wide, narrow, n, format, &fastMismatches, &fastInexact)
+            pdg_rounding_check_ref(wide, narrow, n, format, &refMismatches, &refInexact)
+            #expect(fastMismatches == refMismatches)
+            #expect(fastInexact == refInexact)
+        }
+    }
+}

@@ -32,4 +32,7 @@ float pdg_round_to_format(float x, int format);
  * representable in `format` into *inexact. */
 void pdg_rounding_check(const float *wide, const float *narrow, size_t n, int format,
                         int64_t *mismatches, int64_t *inexact);
+/* The scalar reference twin of pdg_rounding_check. */
+void pdg_rounding_check_ref(const float *wide, const float *narrow, size_t n, int format,
+                            int64_t *mismatches, int64_t *inexact);
 #endif
