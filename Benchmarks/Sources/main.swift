@@ -1,13 +1,13 @@
 import CPedigreeKernels
 // Benchmark modes, one file each: `PedigreeBenchmarks <mode> ...` (see Benchmarks/run.sh).
 let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
+switch arguments.first ?? "dequant" {
+case "dequant": DequantBenchmark.run(Array(arguments.dropFirst()))
 case "compare": CompareBenchmark.run(Array(arguments.dropFirst()))
 case "make": CompareBenchmark.makeCheckpoints(Array(arguments.dropFirst()))
 case "readonce": CompareBenchmark.readOnceSeconds(Array(arguments.dropFirst()))
 case "inspect": CompareBenchmark.inspectMilliseconds(arguments[1])
 case "corename": print(String(cString: openblas_get_corename()))
 case "alignment": AlignmentBenchmark.run(Array(arguments.dropFirst()))
-case "delta-svd": DeltaSVDBenchmark.run(Array(arguments.dropFirst()))
 default: print("usage: PedigreeBenchmarks compare|make|readonce|inspect|corename|alignment|delta-svd ...")
 }
