@@ -26,12 +26,12 @@ public struct TreeOptions: Sendable {
 ///    an edge to each of them.
 /// 4. Edmonds' algorithm on the descent edges: cost is the relative distance; a direction the
 ///    comparison shows is the only one allowed; otherwise the more central model of the family
-///    (smaller mean distance to its relatives) is preferred as the parent. Every node may also
+///    (smaller median distance to its relatives) is preferred as the parent. Every node may also
 ///    hang from a virtual root at a prohibitive cost, so unrelated families become separate roots.
 /// 5. A `related` root (shares weights, descends from nothing given) is linked by an undirected
 ///    edge to its closest relative in each family.
 public enum TreeBuilder {
-    public static let caveat = "Edges are statistical evidence, not proof: each relation's p-value is the probability of shared weights this strong between independently initialised models, with a false-positive rate of about alpha per pair. Directions marked 'structure' were chosen by the shape of the family (the parent is the more central model), not shown by the weights; pairs settled by the pre-filter were judged on a sample, without a p-value."
+    public static let caveat = "Edges are statistical evidence, not proof: each relation's p-value is the probability of shared weights this strong between independently initialised models, with a false-positive rate of about alpha per pair. Directions marked 'structure' were chosen by the shape of the family (the parent is the more central model: the smaller median distance to its relatives), not shown by the weights; pairs settled by the pre-filter were judged on a sample, without a p-value."
 
     struct PairResult {
         var comparison: Comparison?
@@ -99,10 +99,12 @@ public enum TreeBuilder {
         let descent = ClaimRules.descent
         func descends(_ u: Int, _ v: Int) -> Bool { relation[u][v].map { descent.contains($0) } ?? false }
 
-        // Centrality: mean distance to the node's relatives (smaller: more likely an ancestor).
+        // Centrality: median distance to the node's relatives (smaller: more likely an ancestor;
+        // the median, because a permuted relative is far from everyone in raw distance).
         let centrality: [Double] = (0 ..< k).map { u in
-            let ds = (0 ..< k).compactMap { v -> Double? in descends(u, v) ? distance[u][v] : nil }
-            return ds.isEmpty ? .infinity : ds.reduce(0, +) / Double(ds.count)
+            let ds = (0 ..< k).compactMap { v -> Double? in descends(u, v) ? distance[u][v] : nil }.sorted()
+            guard !ds.isEmpty else { return .infinity }
+            return ds.count % 2 == 1 ? ds[ds.count / 2] : (ds[ds.count / 2 - 1] + ds[ds.count / 2]) / 2
         }
 
         // Merges: the child on the segment between two ancestors.
@@ -133,7 +135,9 @@ public enum TreeBuilder {
             for v in 0 ..< k where u != v && descends(u, v) {
                 guard let d = distance[u][v] ?? distance[v][u] else { continue }
                 if let merge = mergeParents[v], merge.p1 != u, merge.p2 != u { continue }   // a merge hangs from its parents
-                if let merge = mergeParents[u], merge.p1 == v || merge.p2 == v { continue }  // never the parent of its parents
+                // A merge is a parent only where the comparison shows it (a quantization of the merge):
+                // its distances to its parents' relatives say nothing about direction.
+                if mergeParents[u] != nil, parentOf[u][v] != true { continue }
                 if let known = parentOf[u][v] {
                     if known { edges.append(Edmonds.Edge(from: u, to: v, cost: d)) }
                 } else {
@@ -160,7 +164,7 @@ public enum TreeBuilder {
         func edge(_ kind: String, _ from: Int, _ to: Int, directed: Bool, weight: Double? = nil, relationOverride: Relation? = nil, summary: String? = nil) -> TreeEdge {
             let c = comparison(from, to)?.0
             let rel = relationOverride ?? relation[from][to] ?? .inconclusive
-            let direction: String? = directed ? (parentOf[from][to] != nil ? "evidence" : "structure") : nil
+            let direction: String? = directed ? (parentOf[from][to] != nil || kind == "merge" ? "evidence" : "structure") : nil
             return TreeEdge(kind: kind, from: from, to: to, directed: directed, relation: rel, direction: direction,
                             weight: weight, pValue: c?.verdict.pValue, log10PValue: c?.verdict.log10PValue,
                             distance: (distance[from][to] ?? distance[to][from]).map { Numbers.significant($0, digits: 4) },

@@ -111,3 +111,40 @@ public struct MergeGeometry: Sendable, Codable, Equatable {
         excess <= Self.tolerance && weight >= Self.minimumWeight && weight <= 1 - Self.minimumWeight
     }
 }
+
+extension WeightDistance {
+    /// ||a − b|| and ||a|| measured directly (one decoding pass, no statistics) over the paired
+    /// matrices and embeddings both sides can decode; nil when there are none.
+    public static func measure(_ a: Model, _ b: Model) -> WeightDistance? {
+        var diff = 0.0, norm = 0.0, count = 0
+        for pair in TensorPairing.pair(a, b).pairs where pair.kind == .matrix || pair.kind == .embedding {
+            guard TensorDecoder.canDecode(pair.a.type), TensorDecoder.canDecode(pair.b.type), pair.a.rowLength == pair.b.rowLength else { continue }
+            let length = pair.a.rowLength
+            let chunk = max(1, (1 << 16) / max(length, 1))
+            var bufA = [Float](repeating: 0, count: chunk * length), bufB = bufA
+            var start = 0, ok = true
+            while start < pair.rows, ok {
+                let end = min(pair.rows, start + chunk)
+                ok = bufA.withUnsafeMutableBufferPointer { (try? PairMeasurer.decode(a, pair.a, map: pair.rowMapA, rows: start ..< end, into: $0.baseAddress!)) != nil }
+                    && bufB.withUnsafeMutableBufferPointer { (try? PairMeasurer.decode(b, pair.b, map: pair.rowMapB, rows: start ..< end, into: $0.baseAddress!)) != nil }
+                if ok {
+                    for i in 0 ..< (end - start) * length {
+                        let x = Double(bufA[i]), d = x - Double(bufB[i])
+                        diff += d * d
+                        norm += x * x
+                    }
+                }
+                start = end
+            }
+            if ok { count += 1 }
+        }
+        guard count > 0 else { return nil }
+        return WeightDistance(absolute: diff.squareRoot(), normA: norm.squareRoot(), tensors: count)
+    }
+
+    init(absolute: Double, normA: Double, tensors: Int) {
+        self.absolute = absolute
+        self.normA = normA
+        self.tensors = tensors
+    }
+}

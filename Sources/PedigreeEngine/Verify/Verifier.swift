@@ -86,7 +86,6 @@ public enum Verifier {
         let ownPath: String
         var opened = [String: Model]()
         var comparisons = [String: Comparison]()     // by base path: compare(base, model)
-        var pairComparisons = [String: Comparison]() // "p1\u{0}p2": compare(p1, p2)
         var norms = [String: WeightNorms]()
         var findings = [Finding]()
 
@@ -232,13 +231,9 @@ public enum Verifier {
 
         mutating func segmentGeometry(_ p1: Resolved, _ p2: Resolved,
                                       claimed: [Double?]?) -> MergeCheck? {
-            let key = p1.path + "\u{0}" + p2.path
-            let between = pairComparisons[key] ?? Comparator.compare(p1.base, p2.base, options: compareOptions)
-            pairComparisons[key] = between
-            let n1 = weightNorms(p1.path, p1.base), n2 = weightNorms(p2.path, p2.base)
-            guard let c1 = comparisons[p1.path], let c2 = comparisons[p2.path],
-                  let d1 = WeightDistance(c1, normsA: n1), let d2 = WeightDistance(c2, normsA: n2),
-                  let d12 = WeightDistance(between, normsA: n1),
+            // Distances measured directly: the segment test needs no statistics.
+            guard let d1 = WeightDistance.measure(p1.base, model), let d2 = WeightDistance.measure(p2.base, model),
+                  let d12 = WeightDistance.measure(p1.base, p2.base),
                   d1.tensors == d12.tensors, d2.tensors == d12.tensors,
                   let geometry = MergeGeometry(parent1ToChild: d1.absolute, childToParent2: d2.absolute, parent1ToParent2: d12.absolute)
             else { return nil }

@@ -11,6 +11,7 @@ public struct MergeRecipe: Sendable, Codable, Equatable {
         public var model: String
         /// `parameters.weight`, when the recipe gives a number.
         public var weight: Double?
+        public init(model: String, weight: Double?) { self.model = model; self.weight = weight }
     }
 
     public var method: String?
