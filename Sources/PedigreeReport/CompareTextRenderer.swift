@@ -33,6 +33,7 @@ public enum CompareTextRenderer {
             }
             out += blocks.render(indent: "  ")
         }
+        out += DeltaTextRenderer.render(c)
         let infos = c.findings.filter { $0.severity == .info }
         if !infos.isEmpty {
             out += "\nnotes:\n" + infos.map { "  \($0.code): \($0.message)" }.joined(separator: "\n") + "\n"

@@ -8,9 +8,9 @@ import PedigreeFormats
 /// model, that every merged value equals base + scale·B·A to the merged dtype's rounding. It cannot
 /// show that the adapter was trained on that base (an adapter fits any model of the same shapes).
 public enum AdapterAnalysis {
-    /// Errors up to this many ulps of the merged dtype pass the check (rounding alone gives 0.5;
-    /// a different float32 summation order may move a value across a rounding boundary).
-    public static let toleranceUlps = 1.0
+    /// Errors up to this many epsilons of the merged dtype (at the tensor's scale) pass the check:
+    /// rounding alone gives 0.5; an adapter re-extracted by a truncated SVD stays below it too.
+    public static let toleranceEpsilon = 1.0
 
     struct Resolved {
         var summary: AdapterSummary
@@ -148,13 +148,14 @@ public enum AdapterAnalysis {
                           findings: resolved.findings, quantization: nil, lora: report, merge: nil, alignment: nil)
     }
 
-    /// Checks MERGED == BASE + scale·B·A tensor by tensor, in ulps of MERGED's dtype.
+    /// Checks MERGED == BASE + scale·B·A tensor by tensor, in epsilons of MERGED's dtype at each
+    /// tensor's scale (AdapterCheck).
     public static func check(base: Model, merged: Model, adapter: Model) -> (AdapterCheck, AdapterSummary, [Finding]) {
         let resolved = resolve(adapter: adapter, base: base, side: nil)
         var findings = resolved.findings
         let pairing = TensorPairing.pair(base, merged)
         var rows = [AdapterCheckTensor]()
-        var maxTarget = 0.0, maxOther = 0.0, others = 0
+        var maxTarget = 0.0, maxOther = 0.0, maxUlps = 0.0, others = 0
         var checked = Set<String>()
         for pair in pairing.pairs {
             guard let fm = pair.b.type.floatFormat, pair.a.type.floatFormat != nil, pair.a.shape == pair.b.shape else { continue }
@@ -164,36 +165,50 @@ public enum AdapterAnalysis {
                 m = try FloatMatrix.load(merged, pair.b, map: pair.rowMapB)
             } catch { continue }
             let delta = resolved.deltas[pair.a.name]?.delta
-            var worst = 0.0, worstAbs = 0.0
+            var worstUlps = 0.0, worstAbs = 0.0, scale = 0.0
             for i in 0 ..< w.count {
                 let e = w.values[i] + (delta?.values[i] ?? 0)
                 let err = Double(Swift.abs(m.values[i] - e))
+                scale = max(scale, Double(Swift.abs(m.values[i])))
                 if err > worstAbs { worstAbs = err }
                 let ulps = err / Spectrum.ulp(e, format: fm)
-                if ulps > worst { worst = ulps }
+                if ulps > worstUlps { worstUlps = ulps }
             }
+            let inEpsilon = worstAbs == 0 ? 0 : worstAbs / (epsilon(fm) * max(scale, Double(Float.leastNormalMagnitude)))
             if delta != nil {
                 checked.insert(pair.a.name)
-                maxTarget = max(maxTarget, worst)
-                rows.append(AdapterCheckTensor(tensor: pair.b.name, dtype: pair.b.type.name, maxErrorUlps: Numbers.significant(worst, digits: 4),
-                                               maxAbsError: Numbers.significant(worstAbs, digits: 4)))
+                maxTarget = max(maxTarget, inEpsilon)
+                maxUlps = max(maxUlps, worstUlps)
+                rows.append(AdapterCheckTensor(tensor: pair.b.name, dtype: pair.b.type.name, maxErrorEpsilon: Numbers.significant(inEpsilon, digits: 4),
+                                               maxErrorUlps: Numbers.significant(worstUlps, digits: 4), maxAbsError: Numbers.significant(worstAbs, digits: 4)))
             } else {
                 others += 1
-                maxOther = max(maxOther, worst)
+                maxOther = max(maxOther, inEpsilon)
             }
         }
         let missing = resolved.deltas.keys.filter { !checked.contains($0) }.count
             + resolved.summary.modules.filter { $0.status != "matched" }.count
-        let passed = !rows.isEmpty && missing == 0 && maxTarget <= toleranceUlps && maxOther <= toleranceUlps
+        let passed = !rows.isEmpty && missing == 0 && maxTarget <= toleranceEpsilon && maxOther <= toleranceEpsilon
         if !passed {
             findings.append(Finding(.warning, "adapter-check-failed",
-                String(format: "b is not a + scale·B·A: largest error %.3g ulps on the adapted tensors, %.3g ulps elsewhere (tolerance %.1f)%@",
-                       maxTarget, maxOther, toleranceUlps, missing > 0 ? ", \(missing) adapter modules not checked" : "")))
+                String(format: "b is not a + scale·B·A: largest error %.3g epsilons on the adapted tensors, %.3g elsewhere (tolerance %.1f)%@",
+                       maxTarget, maxOther, toleranceEpsilon, missing > 0 ? ", \(missing) adapter modules not checked" : "")))
         }
-        let check = AdapterCheck(passed: passed, tolerance: toleranceUlps, maxErrorUlps: Numbers.significant(maxTarget, digits: 4),
-                                 untouchedMaxErrorUlps: Numbers.significant(maxOther, digits: 4), tensors: rows,
+        let check = AdapterCheck(passed: passed, tolerance: toleranceEpsilon, maxErrorEpsilon: Numbers.significant(maxTarget, digits: 4),
+                                 untouchedMaxErrorEpsilon: Numbers.significant(maxOther, digits: 4),
+                                 maxErrorUlps: Numbers.significant(maxUlps, digits: 4), tensors: rows,
                                  untouchedTensors: others, unmatchedModules: missing)
         return (check, resolved.summary, findings)
+    }
+
+    /// Machine epsilon of a float format.
+    static func epsilon(_ f: FloatFormat) -> Double {
+        switch f {
+        case .f16: 0x1p-10
+        case .bf16: 0x1p-7
+        case .f32: 0x1p-23
+        case .f64: 0x1p-52
+        }
     }
 
     /// `compare BASE MERGED --adapter ADAPTER`: the ordinary comparison, with the adapter check;
@@ -209,9 +224,9 @@ public enum AdapterAnalysis {
         report.adapter = summary
         report.check = check
         comparison.lora = report
-        let line = String(format: "adapter check: b %@ a + scale·B·A on %d tensors (largest error %.3g ulps of %@; other tensors within %.3g ulps; tolerance %.1f)",
-                          check.passed ? "equals" : "does not equal", check.tensors.count, check.maxErrorUlps,
-                          check.tensors.first?.dtype ?? "-", check.untouchedMaxErrorUlps, check.tolerance)
+        let line = String(format: "adapter check: b %@ a + scale·B·A on %d tensors (largest error %.3g epsilons of %@ at each tensor's scale; other tensors within %.3g; tolerance %.1f)",
+                          check.passed ? "equals" : "does not equal", check.tensors.count, check.maxErrorEpsilon,
+                          check.tensors.first?.dtype ?? "-", check.untouchedMaxErrorEpsilon, check.tolerance)
         let v = comparison.verdict
         if check.passed {
             comparison.verdict = Verdict(relation: .lora, parent: "a", log10PValue: v.log10PValue, alpha: v.alpha, method: v.method,

@@ -31,15 +31,20 @@ public struct AdapterModule: Codable, Sendable, Equatable {
     public var relL2: Double?
 }
 
-/// The check MERGED == BASE + scale·B·A, errors in units of the merged dtype's spacing (ulp).
+/// The check MERGED == BASE + scale·B·A. Errors are in units of the merged dtype's epsilon at
+/// the tensor's scale, |m − e| / (eps · max|m|) (eps = 2^-10 for F16, 2^-7 for BF16, 2^-23 for
+/// F32): rounding alone gives at most 0.5. `maxErrorUlps` is the same error per element in ulps of
+/// the element itself, which grows without bound near zero and is reported, not judged.
 public struct AdapterCheck: Codable, Sendable, Equatable {
     public var passed: Bool
-    /// Largest error allowed, in ulps of the merged side's dtype (rounding gives at most 0.5).
+    /// Largest error allowed, in epsilons.
     public var tolerance: Double
-    /// Largest error over the adapted tensors.
-    public var maxErrorUlps: Double
+    /// Largest error over the adapted tensors, in epsilons.
+    public var maxErrorEpsilon: Double
     /// Largest error over every other tensor (expected: the base, up to the dtype conversion).
-    public var untouchedMaxErrorUlps: Double
+    public var untouchedMaxErrorEpsilon: Double
+    /// Largest per-element error over the adapted tensors, in ulps of each element.
+    public var maxErrorUlps: Double
     public var tensors: [AdapterCheckTensor]
     public var untouchedTensors: Int
     /// Adapter modules with no base tensor to check.
@@ -49,6 +54,7 @@ public struct AdapterCheck: Codable, Sendable, Equatable {
 public struct AdapterCheckTensor: Codable, Sendable, Equatable {
     public var tensor: String
     public var dtype: String
+    public var maxErrorEpsilon: Double
     public var maxErrorUlps: Double
     public var maxAbsError: Double
 }

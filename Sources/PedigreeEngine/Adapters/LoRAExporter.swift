@@ -15,7 +15,7 @@ public struct ExtractionReport: Codable, Sendable, Equatable {
     /// Changed tensors that are not low rank at `rank` (listed; saved whole with `saveWhole`).
     public var notLowRank: [String]
     public var savedWhole: [String]
-    /// The check of the written adapter: model == base + scale·B·A, in ulps of the model's dtype.
+    /// The check of the written adapter: model == base + scale·B·A (AdapterCheck).
     public var roundTrip: AdapterCheck?
 }
 

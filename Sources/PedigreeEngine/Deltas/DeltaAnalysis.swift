@@ -77,7 +77,7 @@ public enum DeltaAnalysis {
             classification = "finetune"
         }
         var direction: DirectionEvidence
-        if lowEnergy > 0 {
+        if lowEnergy > 0, classification == "lora" {
             let t = dotAD / lowEnergy
             let parent: String? = Swift.abs(t) <= 0.25 ? "a" : (Swift.abs(1 + t) <= 0.25 ? "b" : nil)
             direction = DirectionEvidence(orthogonality: Numbers.significant(t, digits: 4), parent: parent,
@@ -87,9 +87,10 @@ public enum DeltaAnalysis {
                                             : "the low-rank deltas are orthogonal to \(parent!) (Σ<W_a,ΔW>/Σ||ΔW||² = \(String(format: "%.3f", t)); 0 means orthogonal to a, -1 to b): a zero-initialised update grew from \(parent!)")
         } else {
             direction = DirectionEvidence(orthogonality: nil, parent: nil, kurtosisLowerInB: kurtosisLower, kurtosisCompared: kurtosisCompared,
-                                          note: "no low-rank delta: the deltas name no parent (kurtosis is reported, not used: on the fixtures fine-tuning lowered it in most tensors)")
+                                          note: "no merged low-rank update: the deltas name no parent (kurtosis is reported, not used: on the fixtures fine-tuning lowered it in most tensors)")
         }
-        return LoRAReport(classification: classification, rank: low.compactMap { $0.spectrum?.gapRank }.max(), targets: targets,
+        return LoRAReport(classification: classification,
+                          rank: classification == "lora" ? low.compactMap { $0.spectrum?.gapRank }.max() : nil, targets: targets,
                           untouchedUnchanged: low.isEmpty ? nil : changed.count == low.count,
                           bitIdenticalTensors: bitIdentical, convertedTensors: converted, changedTensors: changed.count,
                           modules: modules, tensors: tensors, direction: direction, adapter: nil, check: nil)

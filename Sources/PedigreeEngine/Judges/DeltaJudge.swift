@@ -10,12 +10,13 @@ import Synchronization
 /// bit-identical or equal up to a dtype conversion; the side the low-rank update is orthogonal to
 /// (a zero-initialised adapter grows away from its base) is the parent. `finetune`: most matrices
 /// changed, with structured full-rank deltas small next to the weights; the parent is named only
-/// by the independence judge's evidence (added vocabulary rows). What it does not prove: which
+/// by the independence judge's evidence (added vocabulary rows). Neither fires when a side is
+/// block-quantized (a quantized fine-tune is two steps: `derived`). What it does not prove: which
 /// training produced the update, or that no intermediate model existed.
 enum DeltaJudge {
     /// A low-rank update on a subset of modules, every other tensor unchanged.
     static func lora(_ context: JudgeContext, _ base: Judgement) -> Judgement? {
-        guard base.verdict.relation == .derived, context.oneSided.allSatisfy({ TensorKind.of($0) == .buffer }) else { return nil }
+        guard base.verdict.relation == .derived, !quantizedStep(context), context.oneSided.allSatisfy({ TensorKind.of($0) == .buffer }) else { return nil }
         let report = Cache.analysis(context)
         guard report.classification == "lora", let rank = report.rank else { return nil }
         Cache.clear()
@@ -34,7 +35,7 @@ enum DeltaJudge {
 
     /// A dense update of most tensors, small next to the weights.
     static func finetune(_ context: JudgeContext, _ base: Judgement) -> Judgement? {
-        guard base.verdict.relation == .derived else { return nil }
+        guard base.verdict.relation == .derived, !quantizedStep(context) else { Cache.clear(); return nil }
         let report = Cache.analysis(context)
         Cache.clear()
         guard report.classification == "finetune" else { return nil }
@@ -51,6 +52,12 @@ enum DeltaJudge {
                                     evidence: lines(report) + base.verdict.evidence)
         judgement.lora = report
         return judgement
+    }
+
+    /// True when a side holds block-quantized tensors: its deltas mix a quantization step with
+    /// whatever else happened (several steps: `derived`).
+    static func quantizedStep(_ c: JudgeContext) -> Bool {
+        c.measured.contains { $0.pair.a.type.isBlockQuantized || $0.pair.b.type.isBlockQuantized }
     }
 
     /// The lines the verdict's evidence gets from the delta analysis.

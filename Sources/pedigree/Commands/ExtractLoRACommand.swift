@@ -35,7 +35,7 @@ enum ExtractLoRACommand {
             }
             if !report.notLowRank.isEmpty { out += "not low rank (not in the adapter; --save-whole saves them whole): \(report.notLowRank.joined(separator: ", "))\n" }
             if let check = report.roundTrip {
-                out += "round trip: base + scale·B·A \(check.passed ? "reproduces" : "does not reproduce") the model (largest error \(check.maxErrorUlps) ulps of its dtype, tolerance \(check.tolerance))\n"
+                out += "round trip: base + scale·B·A \(check.passed ? "reproduces" : "does not reproduce") the model (largest error \(check.maxErrorEpsilon) epsilons of its dtype, tolerance \(check.tolerance))\n"
             }
             Output.standardOutput(out)
         }

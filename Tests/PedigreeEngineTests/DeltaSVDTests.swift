@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import PedigreeEngine
+
+/// The randomized SVD against LAPACK's full sgesdd on planted ranks and on full-rank noise.
+@Suite struct DeltaSVDTests {
+    /// A rows × columns matrix of exact rank `rank` (singular values 10, 9, ...) plus iid noise.
+    static func planted(rank: Int, rows: Int = 300, columns: Int = 200, noise: Float = 1e-4, seed: UInt64) -> FloatMatrix {
+        var g = TestNormals(seed: seed)
+        var m = FloatMatrix(rows: rows, columns: columns, values: g.values(rows * columns, scale: noise))
+        let u = RandomizedSVD.full(FloatMatrix(rows: rows, columns: rank, values: g.values(rows * rank))).u
+        let v = RandomizedSVD.full(FloatMatrix(rows: columns, columns: rank, values: g.values(columns * rank))).u
+        for k in 0 ..< rank {
+            let s = Float(10 - Double(k) * 0.5)
+            for i in 0 ..< rows { for j in 0 ..< columns { m[i, j] += s * u[i, k] * v[j, k] } }
+        }
+        return m
+    }
+
+    static func energy(_ m: FloatMatrix) -> Double { m.values.reduce(0) { $0 + Double($1) * Double($1) } }
+
+    @Test(arguments: [1, 4, 8, 16])
+    func plantedRankIsRecovered(rank: Int) {
+        let m = Self.planted(rank: rank, seed: UInt64(rank))
+        let fast = RandomizedSVD.decompose(m, rank: 40)
+        let exact = RandomizedSVD.full(m)
+        for i in 0 ..< rank {
+            #expect(Swift.abs(fast.singularValues[i] - exact.singularValues[i]) <= 1e-4 * exact.singularValues[0])
+        }
+        let noise = Double(m.count) * 1e-8   // iid N(0, 1e-8) entries
+        let s = Spectrum.summarize(fast.singularValues, energy: Self.energy(m), noise: noise, rows: m.rows, columns: m.columns)
+        #expect(s.lowRank)
+        #expect(s.gapRank == rank)
+        #expect(s.energyRank ?? 0 <= rank)
+        #expect(s.topEnergy > 0.9999)
+        // The rank-r reconstruction leaves only the noise.
+        let r = fast.reconstruct(rank: rank)
+        let residual = zip(m.values, r.values).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        #expect(residual < 2 * noise)
+    }
+
+    @Test func fullRankNoiseIsNotLowRank() {
+        var g = TestNormals(seed: 99)
+        let m = FloatMatrix(rows: 256, columns: 192, values: g.values(256 * 192))
+        let fast = RandomizedSVD.decompose(m, rank: 64)
+        let exact = RandomizedSVD.full(m)
+        // A flat spectrum is the hard case for a sketch: the leading values still agree to a few percent.
+        #expect(Swift.abs(fast.singularValues[0] - exact.singularValues[0]) / exact.singularValues[0] < 0.05)
+        let s = Spectrum.summarize(fast.singularValues, energy: Self.energy(m), noise: 0, rows: 256, columns: 192)
+        #expect(!s.lowRank)
+        #expect(s.gapRatio < 1.5)
+        #expect(s.energyRank == nil)
+        // iid noise sits at the Marchenko-Pastur edge.
+        #expect(s.structure > 0.9 && s.structure < 1.1)
+    }
+
+    @Test func singularVectorsAreOrthonormalAndDeterministic() {
+        let m = Self.planted(rank: 8, rows: 120, columns: 90, seed: 5)
+        let a = RandomizedSVD.decompose(m, rank: 8), b = RandomizedSVD.decompose(m, rank: 8)
+        #expect(a == b)
+        for i in 0 ..< 8 {
+            for j in 0 ..< 8 {
+                let d = (0 ..< 120).reduce(Float(0)) { $0 + a.u[$1, i] * a.u[$1, j] }
+                #expect(Swift.abs(d - (i == j ? 1 : 0)) < 1e-4)
+            }
+        }
+    }
+
+    @Test func ulpMatchesTheFormats() {
+        #expect(Spectrum.ulp(1, format: .f16) == 0x1p-10)
+        #expect(Spectrum.ulp(1, format: .bf16) == 0x1p-7)
+        #expect(Spectrum.ulp(0.75, format: .f32) == 0x1p-24)
+        #expect(Spectrum.ulp(0, format: .f16) == 0x1p-24)   // subnormal spacing
+    }
+}
