@@ -14,7 +14,7 @@ import Testing
         guard let data = try? Fixtures.data(vectors + "index.json"),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let types = json["types"] as? [String: [String: Any]] else { return [] }
-        return types.filter { $0.value["files"] != nil }.keys.sorted()
+        return types.keys.filter { FileManager.default.fileExists(atPath: Fixtures.path(vectors + "\($0).blocks.bin")) }.sorted()
     }()
 
     static func floats(_ data: Data) -> [Float] {
@@ -96,6 +96,26 @@ import Testing
         }
     }
 
+    /// Types without golden vectors (Q8_1, Q8_K, Q1_0, Q2_0), against values derived by hand
+    /// from ggml's block definitions.
+    @Test func typesWithoutVectors() throws {
+        // Q8_1: d = 0.5 (0x3800), s ignored, quants 0..31 - 16
+        var q81: [UInt8] = [0x00, 0x38, 0xFF, 0x7B]
+        q81 += (0 ..< 32).map { UInt8(bitPattern: Int8($0 - 16)) }
+        #expect(Self.decode(.withID(9)!, q81, elements: 32) == (0 ..< 32).map { Float($0 - 16) * 0.5 })
+        // Q8_K: f32 d = -0.25, quants -128..127, bsums ignored
+        var q8k = withUnsafeBytes(of: Float(-0.25).bitPattern.littleEndian, Array.init)
+        q8k += (0 ..< 256).map { UInt8($0) }
+        q8k += [UInt8](repeating: 0xEE, count: 32)
+        #expect(Self.decode(.withID(15)!, q8k, elements: 256) == (0 ..< 256).map { Float(Int8(bitPattern: UInt8($0))) * -0.25 })
+        // Q1_0: d = 2 (0x4000); bit j of the bytes 0xA5 repeated: 1 -> +d, 0 -> -d
+        let q10: [UInt8] = [0x00, 0x40] + [UInt8](repeating: 0xA5, count: 16)
+        #expect(Self.decode(.withID(41)!, q10, elements: 128) == (0 ..< 128).map { (0xA5 >> ($0 % 8)) & 1 == 1 ? 2 : -2 })
+        // Q2_0: d = 1; element j is (bits 2(j mod 4) of byte j/4) - 1; 0xE4 = codes 0,1,2,3
+        let q20: [UInt8] = [0x00, 0x3C] + [UInt8](repeating: 0xE4, count: 16)
+        #expect(Self.decode(.withID(42)!, q20, elements: 64) == (0 ..< 64).map { Float($0 % 4 - 1) })
+    }
+
     /// Scale conversions of the FP4 types at their edges (formats.md 3.6).
     @Test func fp4Scales() {
         #expect(pdg_e8m0_half_to_f32(0) == Float(sign: .plus, exponent: -128, significand: 1))
@@ -167,7 +187,7 @@ import Testing
             types.insert(fact["ggml_type"] as? String ?? "?")
             #expect(model.tensor(named: name)?.type.name == fact["ggml_type"] as? String)
             let first8 = try #require(fact["dequant_first8"] as? [Double])
-            #expect(zip(v.prefix(8), first8).allSatisfy { Double($0) == $1 }, "\(name) first values")
+            #expect(zip(v.prefix(8), first8).allSatisfy { $0 == Float($1) }, "\(name) first values")   // the JSON holds float32 values
             let sum = v.reduce(0.0) { $0 + Double($1) }, squares = v.reduce(0.0) { $0 + Double($1) * Double($1) }
             let wantSum = try #require(fact["dequant_sum"] as? Double), wantSquares = try #require(fact["dequant_sum_sq"] as? Double)
             #expect(abs(sum - wantSum) <= 1e-6 * max(1, abs(wantSum)), "\(name) sum \(sum) != \(wantSum)")
