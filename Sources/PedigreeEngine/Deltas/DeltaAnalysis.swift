@@ -20,16 +20,48 @@ public enum DeltaAnalysis {
     /// measured on the fixtures, trained deltas give 2.1-5.6 per matrix (median 2.4 BERT, 4.0
     /// llama), Q4_0 round-trip noise 1.0-1.9 (median 1.4).
     static let finetuneStructure = 2.0
+    /// Budget of `analyse` for large models: the changed matrices whose spectrum is sketched (evenly
+    /// spaced in file order; the others count as changed, unsampled), the values per matrix (rows
+    /// sampled regularly, at least `2 × sketchRank` of them), and the matrices checked for intruders.
+    /// A sampled row subset of a rank-r delta has rank at most r, so low rank stays visible.
+    public static let maxSketchedMatrices = 48
+    public static let maxSketchedValues = 1 << 20
+    static let maxIntruderMatrices = 8
 
-    /// Analyses every pair of `pairs` (a's side first).
-    public static func analyse(_ a: Model, _ b: Model, pairs: [TensorPair]) -> LoRAReport {
+    /// Analyses every pair of `pairs` (a's side first). With the streamed `measures` of the same
+    /// pairs (compare's pass), identical and converted tensors are settled without reading them
+    /// again, energies are exact, and only a budget of the changed matrices is sketched.
+    public static func analyse(_ a: Model, _ b: Model, pairs: [TensorPair], measures: [PairMeasures?]? = nil) -> LoRAReport {
         var tensors = [TensorDelta]()
         var sums = [String: (tensors: Int, changed: Int, low: Int, rank: Int?, delta: Double, base: Double, order: Int)]()
         var totalDelta = 0.0
         var dotAD = 0.0, lowEnergy = 0.0
         var kurtosisLower = 0, kurtosisCompared = 0
-        for pair in pairs {
-            let (record, stats) = analysePair(pair, a, b)
+        let streamed: [PairMeasures?] = measures.map { $0.count == pairs.count ? $0 : [] } ?? []
+        // Which changed matrices get a sketched spectrum (and which of those intruder checks).
+        var candidates = [Int]()
+        for (i, pair) in pairs.enumerated() where pair.a.shape.count == 2 {
+            if let m = streamed.isEmpty ? nil : streamed[i], settled(m) != nil { continue }
+            candidates.append(i)
+        }
+        let sketchedList = evenlySpaced(candidates, count: maxSketchedMatrices)
+        let sketched = Set(sketchedList)
+        let intruderChecked = Set(evenlySpaced(sketchedList, count: maxIntruderMatrices))
+        for (i, pair) in pairs.enumerated() {
+            let stream = streamed.isEmpty ? nil : streamed[i]
+            let (record, stats): (TensorDelta, PairStats)
+            if let stream, let status = settled(stream) {
+                (record, stats) = settledRecord(pair, status: status)
+            } else if streamed.isEmpty || sketched.contains(i) || pair.a.shape.count != 2 {
+                var (r, st) = analysePair(pair, a, b, intruders: streamed.isEmpty || intruderChecked.contains(i),
+                                          valueLimit: streamed.isEmpty ? nil : maxSketchedValues)
+                if let stream { exact(stream, into: &r, &st) }
+                (record, stats) = (r, st)
+            } else {
+                var (r, st) = settledRecord(pair, status: "changed")
+                exact(stream!, into: &r, &st)
+                (record, stats) = (r, st)
+            }
             tensors.append(record)
             let key = record.module
             var entry = sums[key] ?? (0, 0, 0, nil, 0, 0, sums.count)
@@ -61,17 +93,20 @@ public enum DeltaAnalysis {
         let converted = tensors.filter { $0.status == "converted" }.count
         let changed = tensors.filter { ["low-rank", "full-rank", "changed"].contains($0.status) }
         let low = tensors.filter { $0.status == "low-rank" }
+        // Changed tensors that were not sketched stand for the sketched ones of their kind.
+        let sketchedChanged = changed.filter { $0.status != "changed" || $0.shape.count != 2 }
         let targets = modules.filter { $0.lowRank > 0 }.map(\.module)
         let matrices = tensors.filter { $0.kind == .matrix && $0.shape.count == 2 }
         let changedMatrices = matrices.filter { $0.status == "low-rank" || $0.status == "full-rank" }
+        let unsketched = matrices.filter { $0.status == "changed" }.count
         let fullMatrices = matrices.filter { $0.status == "full-rank" }
 
         var classification = "mixed"
         if changed.isEmpty {
             classification = "unchanged"
-        } else if !low.isEmpty, changed.count == low.count {
+        } else if !low.isEmpty, sketchedChanged.count == low.count {
             classification = "lora"
-        } else if !matrices.isEmpty, changedMatrices.count * 2 >= matrices.count, fullMatrices.count * 2 >= changedMatrices.count,
+        } else if !matrices.isEmpty, (changedMatrices.count + unsketched) * 2 >= matrices.count, fullMatrices.count * 2 >= changedMatrices.count,
                   median(fullMatrices.compactMap { $0.spectrum?.structure }) >= finetuneStructure,
                   median(changedMatrices.compactMap(\.relL2)) < 0.5 {
             classification = "finetune"
@@ -91,9 +126,40 @@ public enum DeltaAnalysis {
         }
         return LoRAReport(classification: classification,
                           rank: classification == "lora" ? low.compactMap { $0.spectrum?.gapRank }.max() : nil, targets: targets,
-                          untouchedUnchanged: low.isEmpty ? nil : changed.count == low.count,
+                          untouchedUnchanged: low.isEmpty ? nil : sketchedChanged.count == low.count,
                           bitIdenticalTensors: bitIdentical, convertedTensors: converted, changedTensors: changed.count,
                           modules: modules, tensors: tensors, direction: direction, adapter: nil, check: nil)
+    }
+
+    /// "bit-identical" or "converted" when the streamed pass already settled the pair, else nil.
+    static func settled(_ m: PairMeasures) -> String? {
+        if m.bitIdentical { return "bit-identical" }
+        if m.sums.unequal == 0 && m.sums.nonFinite == 0 { return "converted" }
+        if let r = m.rounding, r.mismatches == 0 { return "converted" }
+        return nil
+    }
+
+    static func settledRecord(_ pair: TensorPair, status: String) -> (TensorDelta, PairStats) {
+        let shape = pair.rows == pair.a.rowCount ? pair.a.shape : [pair.rows] + Array(pair.a.shape.dropFirst())
+        return (TensorDelta(a: pair.a.name, b: pair.b.name, module: moduleName(pair.key), kind: pair.kind, shape: shape,
+                            status: status, relL2: nil, spectrum: nil, intrudersB: nil, intrudersA: nil, kurtosisA: nil, kurtosisB: nil),
+                PairStats())
+    }
+
+    /// Replaces the energies (and relL2) of a sampled analysis by the streamed pass's exact sums.
+    static func exact(_ m: PairMeasures, into record: inout TensorDelta, _ stats: inout PairStats) {
+        stats.deltaEnergy = m.sums.sumDiff2
+        stats.baseEnergy = m.sums.sumA2
+        stats.dotAD = m.sums.dot - m.sums.sumA2
+        if record.status != "bit-identical", record.status != "converted", let r = m.relativeL2 {
+            record.relL2 = Numbers.significant(r, digits: 5)
+        }
+    }
+
+    /// At most `count` elements of `items`, evenly spaced, first and last included.
+    static func evenlySpaced(_ items: [Int], count: Int) -> [Int] {
+        guard items.count > count, count > 1 else { return Array(items.prefix(max(count, 0))) }
+        return (0 ..< count).map { items[$0 * (items.count - 1) / (count - 1)] }
     }
 
     struct PairStats {
@@ -108,21 +174,30 @@ public enum DeltaAnalysis {
         return parts.joined(separator: ".")
     }
 
-    static func analysePair(_ pair: TensorPair, _ a: Model, _ b: Model, intruders: Bool = true) -> (TensorDelta, PairStats) {
+    /// One pair, read whole, or (with `valueLimit`) on a regular sample of its rows.
+    static func analysePair(_ pair: TensorPair, _ a: Model, _ b: Model, intruders: Bool = true,
+                            valueLimit: Int? = nil) -> (TensorDelta, PairStats) {
         let shape = pair.rows == pair.a.rowCount ? pair.a.shape : [pair.rows] + Array(pair.a.shape.dropFirst())
         var record = TensorDelta(a: pair.a.name, b: pair.b.name, module: moduleName(pair.key), kind: pair.kind, shape: shape,
                                  status: "not-decoded", relL2: nil, spectrum: nil, intrudersB: nil, intrudersA: nil,
                                  kurtosisA: nil, kurtosisB: nil)
         var stats = PairStats()
         if pair.a.type == pair.b.type, pair.rowMapA == pair.rowMapB, pair.rows == pair.a.rowCount, pair.rows == pair.b.rowCount,
-           a.data(of: pair.a).elementsEqual(b.data(of: pair.b)) {
+           bytesEqual(a.data(of: pair.a), b.data(of: pair.b)) {
             record.status = "bit-identical"
             return (record, stats)
         }
         let ma: FloatMatrix, mb: FloatMatrix
         do throws(ReadError) {
-            ma = try FloatMatrix.load(a, pair.a, map: pair.rowMapA, rows: pair.rows)
-            mb = try FloatMatrix.load(b, pair.b, map: pair.rowMapB, rows: pair.rows)
+            if let valueLimit, pair.a.shape.count == 2, pair.rows * pair.a.rowLength > valueLimit {
+                let keep = min(pair.rows, max(2 * sketchRank, valueLimit / max(pair.a.rowLength, 1)))
+                let rows = (0 ..< keep).map { $0 * pair.rows / keep }
+                ma = try FloatMatrix.load(a, pair.a, map: pair.rowMapA, rowIndices: rows)
+                mb = try FloatMatrix.load(b, pair.b, map: pair.rowMapB, rowIndices: rows)
+            } else {
+                ma = try FloatMatrix.load(a, pair.a, map: pair.rowMapA, rows: pair.rows)
+                mb = try FloatMatrix.load(b, pair.b, map: pair.rowMapB, rows: pair.rows)
+            }
         } catch { return (record, stats) }
         let fa = pair.a.type.floatFormat, fb = pair.b.type.floatFormat
         if let fa, let fb, agreeUpToConversion(ma.values, fa, mb.values, fb) {
@@ -148,7 +223,7 @@ public enum DeltaAnalysis {
         record.kurtosisB = momentsB.excessKurtosis.map { Numbers.significant($0, digits: 5) }
         record.status = "changed"
         guard shape.count == 2, min(shape[0], shape[1]) >= 2 else { return (record, stats) }
-        let m = shape[0], k = shape[1]
+        let m = ma.rows, k = ma.columns
         let deltaMatrix = FloatMatrix(rows: m, columns: k, values: delta.values)
         let svd = RandomizedSVD.decompose(deltaMatrix, rank: min(sketchRank, min(m, k)))
         let spectrum = Spectrum.summarize(svd.singularValues, energy: stats.deltaEnergy, noise: noise, rows: m, columns: k)
@@ -195,6 +270,10 @@ public enum DeltaAnalysis {
             if r != narrow[i] && !(r.isNaN && narrow[i].isNaN) { return false }
         }
         return true
+    }
+
+    static func bytesEqual(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
     }
 
     static func median(_ xs: [Double]) -> Double {

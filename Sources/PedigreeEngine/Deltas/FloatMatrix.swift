@@ -51,4 +51,21 @@ public struct FloatMatrix: Sendable, Equatable {
         if let failure { throw failure }
         return m
     }
+
+    /// The rows `rowIndices` (canonical order, ascending) of `tensor`, decoded to Float32: a regular
+    /// sample of a large tensor for the analyses that need whole rows but not every row.
+    public static func load(_ model: Model, _ tensor: TensorInfo, map: RowMap = .identity, rowIndices: [Int]) throws(ReadError) -> FloatMatrix {
+        var m = FloatMatrix(rows: rowIndices.count, columns: tensor.rowLength)
+        if rowIndices.isEmpty || tensor.rowLength == 0 { return m }
+        var failure: ReadError?
+        m.values.withUnsafeMutableBufferPointer { buffer in
+            for (slot, row) in rowIndices.enumerated() {
+                do throws(ReadError) {
+                    try PairMeasurer.decode(model, tensor, map: map, rows: row ..< row + 1, into: buffer.baseAddress! + slot * tensor.rowLength)
+                } catch { failure = error; return }
+            }
+        }
+        if let failure { throw failure }
+        return m
+    }
 }

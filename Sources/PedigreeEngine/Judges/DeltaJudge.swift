@@ -85,8 +85,7 @@ enum DeltaJudge {
 
         static func analysis(_ c: JudgeContext) -> LoRAReport {
             if let e = last.withLock({ $0 }), e.a === c.a, e.b === c.b { return e.report }
-            let measured = c.measured.map(\.pair)
-            let report = DeltaAnalysis.analyse(c.a, c.b, pairs: measured)
+            let report = DeltaAnalysis.analyse(c.a, c.b, pairs: c.measured.map(\.pair), measures: c.measured.map(\.measures))
             last.withLock { $0 = Entry(a: c.a, b: c.b, report: report) }
             return report
         }
