@@ -6,28 +6,6 @@ import PedigreeFormats
 /// (planted permutation under noise, and independent random similarities, the hard case), then
 /// the empirical null check at larger shapes than the test's.
 enum AlignmentBenchmark {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// Approximately normal (sum of four uniforms, centred and scaled): cheap for 10⁸ values.
-        mutating func roughGaussian() -> Float {
-            let x = next()
-            let s = Int((x >> 0) & 0xffff) + Int((x >> 16) & 0xffff) + Int((x >> 32) & 0xffff) + Int(x >> 48)
-            return (Float(s) / 65535 - 2) * 1.7320508
-        }
-        mutating func permutation(_ n: Int) -> [Int] {
-            var p = Array(0 ..< n)
-            for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, Int(next() % UInt64(i + 1))) }
-            return p
-        }
-    }
-
     static func run(_ arguments: [String]) {
         var sizes = [Int](), nullPairs = 1000
         var i = 0
@@ -39,7 +17,7 @@ enum AlignmentBenchmark {
         if sizes.isEmpty { sizes = [1536, 11008] }
         for n in sizes {
             for planted in [true, false] {
-                var r = Random(state: UInt64(n))
+                var r = SeededRandom(seed: UInt64(n))
                 var s = [Float](repeating: 0, count: n * n)
                 for k in 0 ..< s.count { s[k] = 0.1 * r.roughGaussian() }
                 let p = r.permutation(n)
@@ -68,5 +46,14 @@ enum AlignmentBenchmark {
                      r.pairs, r.kinds.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "), r.alpha,
                      r.residualFalsePositives, r.alignmentFalsePositives, r.rate, r.rateUpper95, r.descendants,
                      r.weakestDescendantLog10PAlignment, Date().timeIntervalSince(start)))
+    }
+}
+
+extension SeededRandom {
+    /// Approximately normal (sum of four uniforms, centred and scaled): cheap for 10⁸ values.
+    mutating func roughGaussian() -> Float {
+        let x = next()
+        let s = Int(x & 0xffff) + Int((x >> 16) & 0xffff) + Int((x >> 32) & 0xffff) + Int(x >> 48)
+        return (Float(s) / 65535 - 2) * 1.7320508
     }
 }

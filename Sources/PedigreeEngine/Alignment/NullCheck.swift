@@ -25,27 +25,7 @@ public enum AlignmentNullCheck {
         public var kinds: [String: Int]
     }
 
-    /// A deterministic generator (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-        mutating func gaussian() -> Float {
-            let u = max(uniform(), 1e-300), v = uniform()
-            return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
-        }
-        mutating func permutation(_ n: Int) -> [Int] {
-            var p = Array(0 ..< n)
-            for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, Int(next() % UInt64(i + 1))) }
-            return p
-        }
-    }
+    typealias Random = SeededRandom
 
     /// One model's layer: input weights (units × width) and output weights stored as units × width
     /// (columns of the [width, units] matrix).
@@ -56,7 +36,7 @@ public enum AlignmentNullCheck {
     /// generator per pool, beside fresh Gaussian initialisations).
     public static func run(pairs: Int, units n: Int, width h: Int, pools: [String: [Float]] = [:],
                            alpha: Double = 0.01, seed: UInt64 = 1) -> Result {
-        var random = Random(state: seed)
+        var random = Random(seed: seed)
         let kinds = ["gaussian"] + pools.keys.sorted()
         func make(_ kind: String) -> Layer {
             if kind == "gaussian" {
