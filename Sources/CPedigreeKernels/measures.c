@@ -184,3 +184,64 @@ void pdg_rounding_check(const float *wide, const float *narrow, size_t n, int fo
     if (haveF16C && (format == PDG_FORMAT_F16 || format == PDG_FORMAT_BF16)) rounding_check_avx2(wide, narrow, n, format, mismatches, inexact);
     else rounding_check_ref(wide, narrow, n, format, mismatches, inexact);
 }
+
+/* ---- m = a · bᵀ for unit-major samples (the permutation statistic's matrix) ---- */
+
+void pdg_gram_ab_ref(const float *a, const float *b, size_t d, size_t k, float *m) {
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) {
+            double s = 0;
+            for (size_t t = 0; t < k; t++) s += (double)a[i * k + t] * b[j * k + t];
+            m[i * d + j] = (float)s;
+        }
+}
+
+static float dot_scalar(const float *x, const float *y, size_t k) {
+    float s = 0;
+    for (size_t t = 0; t < k; t++) s += x[t] * y[t];
+    return s;
+}
+
+/* 4 × 4 tiles of dot products, 8 lanes of FMA each: every loaded vector serves four products. */
+__attribute__((target("avx2,fma")))
+static void gram_ab_avx2(const float *a, const float *b, size_t d, size_t k, float *m) {
+    size_t kv = k & ~(size_t)7;
+    for (size_t i = 0; i < d; i += 4) {
+        size_t ni = d - i < 4 ? d - i : 4;
+        for (size_t j = 0; j < d; j += 4) {
+            size_t nj = d - j < 4 ? d - j : 4;
+            if (ni < 4 || nj < 4) {
+                for (size_t p = 0; p < ni; p++)
+                    for (size_t q = 0; q < nj; q++) m[(i + p) * d + j + q] = dot_scalar(a + (i + p) * k, b + (j + q) * k, k);
+                continue;
+            }
+            __m256 acc[4][4];
+            for (int p = 0; p < 4; p++) for (int q = 0; q < 4; q++) acc[p][q] = _mm256_setzero_ps();
+            for (size_t t = 0; t < kv; t += 8) {
+                __m256 x0 = _mm256_loadu_ps(a + (i + 0) * k + t), x1 = _mm256_loadu_ps(a + (i + 1) * k + t);
+                __m256 x2 = _mm256_loadu_ps(a + (i + 2) * k + t), x3 = _mm256_loadu_ps(a + (i + 3) * k + t);
+                for (int q = 0; q < 4; q++) {
+                    __m256 y = _mm256_loadu_ps(b + (j + q) * k + t);
+                    acc[0][q] = _mm256_fmadd_ps(x0, y, acc[0][q]);
+                    acc[1][q] = _mm256_fmadd_ps(x1, y, acc[1][q]);
+                    acc[2][q] = _mm256_fmadd_ps(x2, y, acc[2][q]);
+                    acc[3][q] = _mm256_fmadd_ps(x3, y, acc[3][q]);
+                }
+            }
+            for (int p = 0; p < 4; p++)
+                for (int q = 0; q < 4; q++) {
+                    float lanes[8];
+                    _mm256_storeu_ps(lanes, acc[p][q]);
+                    float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+                    for (size_t t = kv; t < k; t++) s += a[(i + p) * k + t] * b[(j + q) * k + t];
+                    m[(i + p) * d + j + q] = s;
+                }
+        }
+    }
+}
+
+void pdg_gram_ab(const float *a, const float *b, size_t d, size_t k, float *m) {
+    static int haveAVX2 = -1;
+    if (haveAVX2 < 0) { __builtin_cpu_init(); haveAVX2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+    if (haveAVX2) gram_ab_avx2(a, b, d, k, m); else pdg_gram_ab_ref(a, b, d, k, m);
+}

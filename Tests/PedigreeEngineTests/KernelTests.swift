@@ -77,3 +77,15 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// The statistic's own product kernel against its double-precision twin, odd sizes included.
+    @Test(arguments: [(1, 1), (3, 5), (4, 8), (9, 17), (64, 200)])
+    func gramMatchesReference(_ d: Int, _ k: Int) {
+        let a = Self.values(d * k, seed: 21, specials: false), b = Self.values(d * k, seed: 22, specials: false)
+        var fast = [Float](repeating: 0, count: d * d), reference = [Float](repeating: 0, count: d * d)
+        pdg_gram_ab(a, b, d, k, &fast)
+        pdg_gram_ab_ref(a, b, d, k, &reference)
+        for (x, y) in zip(fast, reference) { #expect(abs(x - y) <= 1e-4 * max(1, abs(y)) * Float(k).squareRoot()) }
+    }
+}

@@ -35,4 +35,9 @@ void pdg_rounding_check(const float *wide, const float *narrow, size_t n, int fo
 /* The scalar reference twin of pdg_rounding_check. */
 void pdg_rounding_check_ref(const float *wide, const float *narrow, size_t n, int format,
                             int64_t *mismatches, int64_t *inexact);
+/* m[i*d + j] = sum_t a[i*k + t] * b[j*k + t] for two d × k row-major samples: the matrix of the
+ * permutation statistic, computed without BLAS so its speed does not depend on the BLAS kernels
+ * the library picked for this CPU. The reference twin sums in double. */
+void pdg_gram_ab(const float *a, const float *b, size_t d, size_t k, float *m);
+void pdg_gram_ab_ref(const float *a, const float *b, size_t d, size_t k, float *m);
 #endif

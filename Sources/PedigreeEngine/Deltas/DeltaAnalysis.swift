@@ -24,9 +24,9 @@ public enum DeltaAnalysis {
     /// spaced in file order; the others count as changed, unsampled), the values per matrix (rows
     /// sampled regularly, at least `2 × sketchRank` of them), and the matrices checked for intruders.
     /// A sampled row subset of a rank-r delta has rank at most r, so low rank stays visible.
-    public static let maxSketchedMatrices = 48
-    public static let maxSketchedValues = 1 << 20
-    static let maxIntruderMatrices = 8
+    public static let maxSketchedMatrices = 16
+    public static let maxSketchedValues = 1 << 19
+    static let maxIntruderMatrices = 2
 
     /// Analyses every pair of `pairs` (a's side first). With the streamed `measures` of the same
     /// pairs (compare's pass), identical and converted tensors are settled without reading them

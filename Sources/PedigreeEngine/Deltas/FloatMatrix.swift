@@ -49,6 +49,7 @@ public struct FloatMatrix: Sendable, Equatable {
             } catch { failure = error }
         }
         if let failure { throw failure }
+        model.releasePages(of: tensor, 0 ..< tensor.rowCount)   // the copy is what is used from here on
         return m
     }
 
@@ -66,6 +67,8 @@ public struct FloatMatrix: Sendable, Equatable {
             }
         }
         if let failure { throw failure }
+        // Each sampled row faults in the pages around it too: give them back.
+        model.releasePages(of: tensor, 0 ..< tensor.rowCount)
         return m
     }
 }

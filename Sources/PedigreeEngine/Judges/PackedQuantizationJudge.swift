@@ -112,7 +112,14 @@ enum PackedQuantizationJudge {
         guard !grids.isEmpty else { return nil }
         var signatures: [(a: GridSignature?, b: GridSignature?)] = []
         do throws(ReadError) {
-            for o in grids {
+            // One matrix first: when neither side's sits on a grid, no side was once quantized
+            // (the judge needs every matrix of one side on the grid), so the others are not read.
+            let first = grids[0]
+            let firstA = try GridDetector.signature(of: first.pair.a, in: c.a, maxElements: sample)
+            let firstB = try GridDetector.signature(of: first.pair.b, in: c.b, maxElements: sample)
+            guard firstA?.onceQuantized == true || firstB?.onceQuantized == true else { return nil }
+            signatures.append((firstA, firstB))
+            for o in grids.dropFirst() {
                 signatures.append((try GridDetector.signature(of: o.pair.a, in: c.a, maxElements: sample),
                                     try GridDetector.signature(of: o.pair.b, in: c.b, maxElements: sample)))
             }

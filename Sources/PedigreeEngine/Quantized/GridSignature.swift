@@ -46,6 +46,7 @@ public enum GridDetector {
                 try model.decodeRows(of: tensor, row ..< row + 1, into: buffer.baseAddress! + s * n)
             }
         }
+        model.releasePages(of: tensor, 0 ..< rows)   // sampled rows fault in their neighbours too
         let precision: Float = switch format { case .bf16: 0x1p-8; case .f16: 0x1p-11; case .f32, .f64: 0x1p-24 }
         return signature(name: tensor.name, values: values, rowLength: n, precision: precision)
     }

@@ -39,10 +39,7 @@ public enum HiddenPermutationTest {
         var m = [Float](repeating: 0, count: d * d)
         sample.a.withUnsafeBufferPointer { a in
             sample.b.withUnsafeBufferPointer { b in
-                m.withUnsafeMutableBufferPointer { out in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(d), Int32(d), Int32(n),
-                                1, a.baseAddress, Int32(n), b.baseAddress, Int32(n), 0, out.baseAddress, Int32(d))
-                }
+                m.withUnsafeMutableBufferPointer { out in pdg_gram_ab(a.baseAddress!, b.baseAddress!, d, n, out.baseAddress!) }
             }
         }
         var rowMeans = [Double](repeating: 0, count: d), columnMeans = [Double](repeating: 0, count: d)
