@@ -5,18 +5,8 @@ import Testing
 /// The sample family: `pedigree-samples` writes the same bytes on every run, and the library
 /// judges each member's relation to the base as the family intends.
 @Suite struct SamplesTests {
-    /// The built `pedigree-samples` beside the test bundle (SwiftPM puts every product of a
-    /// configuration in one folder), or nil.
-    static func sampleMaker() -> URL? {
-        var folders = [URL]()
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            folders.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
-        folders += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        folders.append(Bundle.main.bundleURL)
-        return folders.map { $0.appendingPathComponent("pedigree-samples") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    /// The built `pedigree-samples` beside the test bundle, or nil.
+    static func sampleMaker() -> URL? { CommandRunner.executable("pedigree-samples") }
 
     /// Runs the sample maker into a fresh temporary folder and returns it.
     static func makeFamily(_ maker: URL) throws -> URL {

@@ -8,36 +8,6 @@ import Testing
         return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
     }()
 
-    /// The built executable `name` beside the test bundle.
-    static func executable(_ name: String) -> URL? {
-        var folders = [URL]()
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            folders.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
-        folders += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        return folders.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-verify-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let outURL = folder.appendingPathComponent("out"), errURL = folder.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close(); try err.close()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-    }
-
     /// What each model must reach: contradicted when any of its claims is false.
     static func expectations() throws -> [(model: String, want: String)] {
         let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/declared/claims.json"))
@@ -52,11 +22,11 @@ import Testing
     }
 
     @Test func everyDeclaredClaim() throws {
-        let pedigree = try #require(Self.executable("pedigree"), "pedigree is not built beside the tests")
+        let pedigree = try #require(CommandRunner.executable("pedigree"), "pedigree is not built beside the tests")
         let models = Self.fixtures + "/declared/models.json"
         for (model, want) in try Self.expectations() {
-            let result = try Self.run(pedigree, ["verify", Self.fixtures + "/" + model, "--models", models, "--format", "json"])
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], "\(model): \(result.err)")
+            let result = try CommandRunner.run(pedigree, ["verify", Self.fixtures + "/" + model, "--models", models, "--format", "json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(model): \(result.standardError)")
             #expect(json["schema"] as? String == "pedigree.verify/1")
             let got = json["result"] as? String
             // Adapters are judged against their base by the adapter analysis (lora), merges by
@@ -74,33 +44,33 @@ import Testing
     }
 
     @Test func exitStatusesAndText() throws {
-        let pedigree = try #require(Self.executable("pedigree"), "pedigree is not built beside the tests")
-        let usage = try Self.run(pedigree, ["verify"])
+        let pedigree = try #require(CommandRunner.executable("pedigree"), "pedigree is not built beside the tests")
+        let usage = try CommandRunner.run(pedigree, ["verify"])
         #expect(usage.status == 64)
-        let missing = try Self.run(pedigree, ["verify", Self.fixtures + "/base", "--models", Self.fixtures + "/declared/absent.json"])
+        let missing = try CommandRunner.run(pedigree, ["verify", Self.fixtures + "/base", "--models", Self.fixtures + "/declared/absent.json"])
         #expect(missing.status == 2)
-        #expect(missing.err.split(separator: "\n").count == 1 && missing.err.contains("[not-found]"))
-        #expect(missing.out.isEmpty)
-        let given = try Self.run(pedigree, ["verify", Self.fixtures + "/gguf/base-Q8_0.gguf", "--claimed-base", Self.fixtures + "/base"])
+        #expect(missing.standardError.split(separator: "\n").count == 1 && missing.standardError.contains("[not-found]"))
+        #expect(missing.standardOutput.isEmpty)
+        let given = try CommandRunner.run(pedigree, ["verify", Self.fixtures + "/gguf/base-Q8_0.gguf", "--claimed-base", Self.fixtures + "/base"])
         #expect(given.status == 0)
-        #expect(given.out.hasPrefix("result: supported"))
-        #expect(given.out.contains("found:    quantized (parent: base)"))
-        #expect(given.out.contains("not proof"))
-        let none = try Self.run(pedigree, ["verify", Self.fixtures + "/base", "--format", "json"])
+        #expect(given.standardOutput.hasPrefix("result: supported"))
+        #expect(given.standardOutput.contains("found:    quantized (parent: base)"))
+        #expect(given.standardOutput.contains("not proof"))
+        let none = try CommandRunner.run(pedigree, ["verify", Self.fixtures + "/base", "--format", "json"])
         #expect(none.status == 1)   // only the weak config.json claim: nothing decisive
     }
 
     /// Samples/AuditExample: a folder of models against a CSV of claims, a CSV of results.
     @Test func auditExampleVerifiesACSVOfClaims() throws {
-        let example = try #require(Self.executable("audit-example"), "audit-example is not built beside the tests")
+        let example = try #require(CommandRunner.executable("audit-example"), "audit-example is not built beside the tests")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-audit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let claims = folder.appendingPathComponent("claims.csv")
         try "model,claimed_base\nfinetune,\nunrelated_random,\ngguf/base-Q8_0.gguf,pedigree-fixtures/minilm-l6-base\n\"base_bf16\",pedigree-fixtures/minilm-l6-unrelated_random\n"
             .write(to: claims, atomically: true, encoding: .utf8)
-        let result = try Self.run(example, [Self.fixtures, "--claims", claims.path, "--models", Self.fixtures + "/declared/models.json"])
-        let lines = result.out.split(separator: "\n").map(String.init)
+        let result = try CommandRunner.run(example, [Self.fixtures, "--claims", claims.path, "--models", Self.fixtures + "/declared/models.json"])
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.first == "model,claimed_base,result,relation_found,log10_p,reason")
         let rows = lines.dropFirst().map { $0.split(separator: ",", maxSplits: 5, omittingEmptySubsequences: false).map(String.init) }
         #expect(rows.map { $0[0] } == ["finetune", "unrelated_random", "gguf/base-Q8_0.gguf", "base_bf16"])

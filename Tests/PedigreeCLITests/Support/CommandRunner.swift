@@ -8,19 +8,27 @@ enum CommandRunner {
         var standardError: String
     }
 
-    /// The `pedigree` binary built beside this test bundle.
-    static let executable: URL = {
-        let directory = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [directory.appendingPathComponent("pedigree"),
-                          Bundle.main.bundleURL.appendingPathComponent("pedigree")] where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
+    /// The built executable `name` beside the test bundle (SwiftPM puts every product of a
+    /// configuration in one folder), or nil.
+    static func executable(_ name: String) -> URL? {
+        var folders = [URL]()
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            folders.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
         }
-        return directory.appendingPathComponent("pedigree")
-    }()
+        folders += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        folders.append(Bundle.main.bundleURL)
+        return folders.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
 
-    /// Runs `pedigree arguments` to completion; output goes through temporary files, so a large
-    /// output cannot block the child.
+    /// Runs `pedigree arguments` to completion.
     static func pedigree(_ arguments: [String]) throws -> Result {
+        let binary = executable("pedigree") ?? Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pedigree")
+        return try run(binary, arguments)
+    }
+
+    /// Runs `executable arguments` to completion; output goes through temporary files, so a large
+    /// output cannot block the child.
+    static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
