@@ -31,6 +31,62 @@ import Testing
         }
     }
 
+    /// Values of `format` as stored bytes, starting `offset` bytes into the buffer (any alignment),
+    /// and the floats they decode to.
+    static func encoded(_ values: [Float], format: Int32, offset: Int) -> (bytes: [UInt8], floats: [Float]) {
+        var bytes = [UInt8](repeating: 0, count: offset)
+        var floats = [Float]()
+        for v in values {
+            switch format {
+            case Int32(PDG_FORMAT_F16):
+                let h = Float16(v)
+                floats.append(Float(h))
+                bytes += [UInt8(h.bitPattern & 0xff), UInt8(h.bitPattern >> 8)]
+            case Int32(PDG_FORMAT_BF16):
+                let top = UInt16(v.bitPattern >> 16)
+                floats.append(Float(bitPattern: UInt32(top) << 16))
+                bytes += [UInt8(top & 0xff), UInt8(top >> 8)]
+            default:
+                floats.append(v)
+                bytes += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) }
+            }
+        }
+        return (bytes, floats)
+    }
+
+    static func sumsEqual(_ x: pdg_pair_sums, _ y: pdg_pair_sums) -> Bool {
+        x.dot == y.dot && x.sumA == y.sumA && x.sumB == y.sumB && x.sumA2 == y.sumA2 && x.sumB2 == y.sumB2
+            && x.sumDiff2 == y.sumDiff2 && x.maxAbsDiff == y.maxAbsDiff && x.count == y.count
+            && x.nonFinite == y.nonFinite && x.unequal == y.unequal
+    }
+
+    /// Folding F16, BF16 or F32 values straight from their bytes gives exactly the sums of decoding
+    /// them first, at every length, alignment and format pair, with and without NaN and infinities.
+    @Test(arguments: [1, 7, 8, 33, 4095, 4096, 4097, 10_000])
+    func encodedSumsEqualDecodedSums(_ n: Int) {
+        let formats = [PDG_FORMAT_F32, PDG_FORMAT_F16, PDG_FORMAT_BF16].map { Int32($0) }
+        for specials in [false, true] {
+            let x = Self.values(n, seed: 3, specials: specials), y = Self.values(n, seed: 4, specials: specials)
+            for fa in formats {
+                for fb in formats {
+                    let a = Self.encoded(x, format: fa, offset: 1), b = Self.encoded(y, format: fb, offset: 3)
+                    var direct = pdg_pair_sums(), decoded = pdg_pair_sums(), reference = pdg_pair_sums()
+                    a.bytes.withUnsafeBytes { pa in
+                        b.bytes.withUnsafeBytes { pb in
+                            pdg_pair_accumulate_encoded(pa.baseAddress! + 1, fa, pb.baseAddress! + 3, fb, n, &direct)
+                            pdg_pair_accumulate_encoded_ref(pa.baseAddress! + 1, fa, pb.baseAddress! + 3, fb, n, &reference)
+                        }
+                    }
+                    pdg_pair_accumulate(a.floats, b.floats, n, &decoded)
+                    #expect(Self.sumsEqual(direct, decoded), "formats \(fa) \(fb), n \(n), specials \(specials)")
+                    #expect(reference.count == decoded.count && reference.unequal == decoded.unequal
+                            && reference.nonFinite == decoded.nonFinite && reference.maxAbsDiff == decoded.maxAbsDiff)
+                    #expect(abs(reference.dot - decoded.dot) <= 1e-5 * max(1, abs(decoded.dot)))
+                }
+            }
+        }
+    }
+
     @Test func roundingToHalfMatchesSwift() {
         var state: UInt64 = 7
         for _ in 0 ..< 200_000 {

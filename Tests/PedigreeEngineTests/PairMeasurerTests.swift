@@ -50,6 +50,37 @@ import PedigreeFormats
         #expect(!m.bitIdentical)
     }
 
+    /// The permutation-test sample holds the decoded values at the sampled units and positions,
+    /// unit-major, whether the pair is folded from its bytes (F16 on both sides) or decoded first.
+    @Test(arguments: [DType.f16, .f32])
+    func sampleHoldsTheValuesAtTheSampledCells(_ dtype: DType) throws {
+        let rows = 300, columns = 64
+        let a = Self.floats(rows * columns, seed: 5), b = Self.floats(rows * columns, seed: 6)
+        let encode = dtype == .f16 ? Self.halfBytes : Self.bytes
+        let decode: (Float) -> Float = dtype == .f16 ? { Float(Float16($0)) } : { $0 }
+        let modelA = try Self.write([.init(name: "m.weight", dtype: dtype, shape: [rows, columns], data: encode(a))])
+        let modelB = try Self.write([.init(name: "m.weight", dtype: dtype, shape: [rows, columns], data: encode(b))])
+        let pair = try #require(TensorPairing.pair(modelA, modelB).pairs.first)
+        var options = PairMeasurer.Options()
+        options.maxUnits = 16
+        options.sampleBudget = 16 * 16 * 40   // 40 of the 300 rows
+        options.blockElements = 7 * columns   // blocks that split the sampled rows unevenly
+        let m = try PairMeasurer.measure(pair, a: modelA, b: modelB, options: options)
+        let sample = try #require(m.sample)
+        #expect(sample.units == 16 && sample.positions == 40)
+        for u in 0 ..< 16 {
+            for p in 0 ..< 40 {
+                let index = (p * rows / 40) * columns + u * columns / 16
+                #expect(sample.a[u * 40 + p] == decode(a[index]))
+                #expect(sample.b[u * 40 + p] == decode(b[index]))
+            }
+        }
+        // The sums are those of the decoded values.
+        let dot = zip(a, b).reduce(0.0) { $0 + Double(decode($1.0)) * Double(decode($1.1)) }
+        let scale = zip(a, b).reduce(0.0) { $0 + abs(Double(decode($1.0)) * Double(decode($1.1))) }
+        #expect(abs(m.sums.dot - dot) <= 1e-6 * scale)
+    }
+
     @Test func halfCastIsAConversionWithTheWiderSideRounded() throws {
         let values = Self.floats(64 * 16, seed: 3)
         let wide = try Self.write([.init(name: "w.weight", dtype: .f32, shape: [64, 16], data: Self.bytes(values))])

@@ -24,6 +24,13 @@ void pdg_pair_accumulate_ref(const float *a, const float *b, size_t n, pdg_pair_
 /* Narrow float formats, as in the rounding checks below. */
 enum { PDG_FORMAT_F32 = 0, PDG_FORMAT_F16 = 1, PDG_FORMAT_BF16 = 2 };
 
+/* Folds n pairs stored as `formatA` / `formatB` values (little-endian, any alignment) into s,
+   without a decoded copy: the same sums as decoding both sides to float32 and calling
+   pdg_pair_accumulate on them. */
+void pdg_pair_accumulate_encoded(const void *a, int formatA, const void *b, int formatB, size_t n, pdg_pair_sums *s);
+/* The scalar reference twin: decodes with the scalar-exact decoders, then pdg_pair_accumulate_ref. */
+void pdg_pair_accumulate_encoded_ref(const void *a, int formatA, const void *b, int formatB, size_t n, pdg_pair_sums *s);
+
 /* Rounds x to `format` (round to nearest even, subnormals kept, NaN stays NaN) and back to float. */
 float pdg_round_to_format(float x, int format);
 

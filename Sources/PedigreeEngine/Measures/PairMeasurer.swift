@@ -13,6 +13,11 @@ public enum PairMeasurer {
         public var maxUnits = 512
         /// Multiply-adds the permutation test may spend per tensor (sets the positions sampled).
         public var sampleBudget = 1 << 28
+        /// Multiply-adds it may spend over a whole comparison: each evidence-carrying tensor gets an
+        /// equal share of it, at most `sampleBudget` and at least `minimumSampleBudget`. The null is
+        /// exact at any sample size, so a smaller share costs power per tensor, never calibration.
+        public var totalSampleBudget = 1 << 33
+        public var minimumSampleBudget = 1 << 24
         /// Values decoded per block and side.
         public var blockElements = 1 << 18
         public init() {}
@@ -78,12 +83,37 @@ public enum PairMeasurer {
         let bufferB = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * rowLength)
         defer { bufferA.deallocate(); bufferB.deallocate() }
 
+        // Plain float pairs with nothing to check per value are folded straight from the mapped
+        // bytes (the same sums as decoding first); only sampled rows are decoded.
+        var direct: (a: Int32, b: Int32, rowBytesA: Int, rowBytesB: Int)?
+        if roundingFormats == nil, quantizer == nil, pair.rowMapA == .identity, pair.rowMapB == .identity,
+           let fa = ta.type.floatFormat, let fb = tb.type.floatFormat, fa != .f64, fb != .f64,
+           let bytesA = TensorDecoder.byteCount(of: ta.type, elements: rowLength),
+           let bytesB = TensorDecoder.byteCount(of: tb.type, elements: rowLength) {
+            direct = (kernelFormat(fa), kernelFormat(fb), bytesA, bytesB)
+        }
+
         var start = 0
         while start < rows {
             let count = min(rowsPerBlock, rows - start)
-            try decode(modelA, ta, map: pair.rowMapA, rows: start ..< start + count, into: bufferA)
-            try decode(modelB, tb, map: pair.rowMapB, rows: start ..< start + count, into: bufferB)
             let n = count * rowLength
+            let block = start ..< start + count
+            if let direct, (sampler?.sampledRows(in: block).count ?? 0) * 4 <= count {
+                let da = modelA.data(of: ta).baseAddress! + start * direct.rowBytesA
+                let db = modelB.data(of: tb).baseAddress! + start * direct.rowBytesB
+                pdg_pair_accumulate_encoded(da, direct.a, db, direct.b, n, &measures.sums)
+                for row in sampler?.sampledRows(in: block) ?? [] {
+                    try decode(modelA, ta, map: .identity, rows: row ..< row + 1, into: bufferA)
+                    try decode(modelB, tb, map: .identity, rows: row ..< row + 1, into: bufferB)
+                    sampler!.gather(bufferA, bufferB, rows: row ..< row + 1)
+                }
+                modelA.releasePages(of: ta, block)
+                modelB.releasePages(of: tb, block)
+                start += count
+                continue
+            }
+            try decode(modelA, ta, map: pair.rowMapA, rows: block, into: bufferA)
+            try decode(modelB, tb, map: pair.rowMapB, rows: block, into: bufferB)
             pdg_pair_accumulate(bufferA, bufferB, n, &measures.sums)
             if let (wideIsA, format) = roundingFormats {
                 var mismatches: Int64 = 0, inexact: Int64 = 0
@@ -145,13 +175,22 @@ public enum PairMeasurer {
 }
 
 /// Collects the regular sample of `HiddenSample` while rows stream past.
+///
+/// Rows arrive in increasing order, so the next sampled row is found by a cursor. Rows that are
+/// positions (hidden axis 1) are gathered position-major, with sequential writes, and transposed
+/// to the unit-major layout of `HiddenSample` once at the end.
 struct Sampler {
     let axis: Int
     let unitIndex: [Int]       // units sampled (columns when axis == 1, rows when axis == 0)
     let positionIndex: [Int]   // positions sampled along the other axis
     let rowLength: Int
-    var sample: HiddenSample
-    private var rowSlot: [Int: Int] = [:]   // sampled row -> its slot
+    let units: Int
+    let positions: Int
+    let joint: Bool
+    private let sampledRows: [Int]   // increasing; slot k holds sampledRows[k]
+    private var nextSlot = 0
+    private var a: [Float]
+    private var b: [Float]
 
     init?(axis: Int, joint: Bool, rows: Int, rowLength: Int, options: PairMeasurer.Options) {
         let unitsTotal = axis == 1 ? rowLength : rows
@@ -160,31 +199,78 @@ struct Sampler {
         guard units >= 8, positionsTotal >= 2 else { return nil }
         let positions = min(positionsTotal, max(16, options.sampleBudget / (units * units)))
         self.axis = axis
+        self.joint = joint
         self.rowLength = rowLength
+        self.units = units
+        self.positions = positions
         unitIndex = (0 ..< units).map { $0 * unitsTotal / units }
         positionIndex = (0 ..< positions).map { $0 * positionsTotal / positions }
-        sample = HiddenSample(units: units, positions: positions, joint: joint,
-                              a: [Float](repeating: 0, count: units * positions), b: [Float](repeating: 0, count: units * positions))
-        for (slot, row) in (axis == 1 ? positionIndex : unitIndex).enumerated() { rowSlot[row] = slot }
+        sampledRows = axis == 1 ? positionIndex : unitIndex
+        a = [Float](repeating: 0, count: units * positions)
+        b = [Float](repeating: 0, count: units * positions)
     }
 
-    mutating func gather(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Range<Int>) {
-        let units = sample.units, positions = sample.positions
-        for row in rows {
-            guard let slot = rowSlot[row] else { continue }
-            let ra = a + (row - rows.lowerBound) * rowLength, rb = b + (row - rows.lowerBound) * rowLength
-            if axis == 1 {   // the row is a position; its sampled columns are units
-                for u in 0 ..< units {
-                    sample.a[u * positions + slot] = ra[unitIndex[u]]
-                    sample.b[u * positions + slot] = rb[unitIndex[u]]
-                }
-            } else {         // the row is a unit; its sampled columns are positions
-                for p in 0 ..< positions {
-                    sample.a[slot * positions + p] = ra[positionIndex[p]]
-                    sample.b[slot * positions + p] = rb[positionIndex[p]]
+    mutating func gather(_ sourceA: UnsafePointer<Float>, _ sourceB: UnsafePointer<Float>, rows: Range<Int>) {
+        let width = axis == 1 ? units : positions   // values gathered per sampled row
+        let columns = axis == 1 ? unitIndex : positionIndex
+        let sampledRows = self.sampledRows
+        var slot = nextSlot
+        a.withUnsafeMutableBufferPointer { a in
+            b.withUnsafeMutableBufferPointer { b in
+                columns.withUnsafeBufferPointer { columns in
+                    while slot < sampledRows.count, sampledRows[slot] < rows.upperBound {
+                        let row = sampledRows[slot]
+                        if row >= rows.lowerBound {
+                            let ra = sourceA + (row - rows.lowerBound) * rowLength
+                            let rb = sourceB + (row - rows.lowerBound) * rowLength
+                            let da = a.baseAddress! + slot * width, db = b.baseAddress! + slot * width
+                            for k in 0 ..< width {
+                                da[k] = ra[columns[k]]
+                                db[k] = rb[columns[k]]
+                            }
+                        }
+                        slot += 1
+                    }
                 }
             }
         }
+        nextSlot = slot
+    }
+
+    /// The sampled rows within `rows` not gathered yet, in order.
+    func sampledRows(in rows: Range<Int>) -> [Int] {
+        var found = [Int](), slot = nextSlot
+        while slot < sampledRows.count, sampledRows[slot] < rows.upperBound {
+            if sampledRows[slot] >= rows.lowerBound { found.append(sampledRows[slot]) }
+            slot += 1
+        }
+        return found
+    }
+
+    /// The sample, unit-major.
+    var sample: HiddenSample {
+        guard axis == 1 else { return HiddenSample(units: units, positions: positions, joint: joint, a: a, b: b) }
+        return HiddenSample(units: units, positions: positions, joint: joint,
+                            a: Self.transpose(a, rows: positions, columns: units),
+                            b: Self.transpose(b, rows: positions, columns: units))
+    }
+
+    /// Transposes a row-major rows x columns matrix, in tiles that stay in cache.
+    static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        let tile = 32
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    for c0 in stride(from: 0, to: columns, by: tile) {
+                        for r in r0 ..< min(r0 + tile, rows) {
+                            for c in c0 ..< min(c0 + tile, columns) { y[c * rows + r] = x[r * columns + c] }
+                        }
+                    }
+                }
+            }
+        }
+        return y
     }
 }
 

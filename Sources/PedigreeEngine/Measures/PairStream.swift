@@ -38,7 +38,10 @@ enum PairStream {
         // Small products per pair: one BLAS thread per worker avoids oversubscribing the cores.
         if workers > 1 { openblas_set_num_threads(1) }
         defer { if workers > 1 { openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount)) } }
-        let measureOptions = options.measures
+        var shared = options.measures
+        let evidence = max(1, pairs.filter { $0.kind.carriesEvidence && $0.a.shape.count >= 2 }.count)
+        shared.sampleBudget = min(shared.sampleBudget, max(shared.minimumSampleBudget, shared.totalSampleBudget / evidence))
+        let measureOptions = shared
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 state.lock.lock()
