@@ -23,7 +23,7 @@ public struct PermutationStatistic: Sendable {
     /// (S − E) / σ.
     public let z: Double
     /// D / σ, units × units, row-major: the tensor's share of a joint statistic.
-    let normalizedCentred: [Double]
+    let normalizedCentred: [Float]
 
     /// log10 of the upper-tail p-value of `z`, bounded below by −log10(d!).
     public var log10PValue: Double {
@@ -43,32 +43,49 @@ public enum HiddenPermutationTest {
             }
         }
         var rowMeans = [Double](repeating: 0, count: d), columnMeans = [Double](repeating: 0, count: d)
-        var total = 0.0, trace = 0.0
-        for i in 0 ..< d {
-            for j in 0 ..< d {
-                let v = Double(m[i * d + j])
-                rowMeans[i] += v
-                columnMeans[j] += v
-            }
-            trace += Double(m[i * d + i])
-        }
-        for i in 0 ..< d { total += rowMeans[i] }
-        let grand = total / Double(d * d)
-        for i in 0 ..< d { rowMeans[i] /= Double(d); columnMeans[i] /= Double(d) }
-        var centred = [Double](repeating: 0, count: d * d)
-        var sumSquares = 0.0
-        for i in 0 ..< d {
-            for j in 0 ..< d {
-                let v = Double(m[i * d + j]) - rowMeans[i] - columnMeans[j] + grand
-                centred[i * d + j] = v
-                sumSquares += v * v
+        var centred = [Float](repeating: 0, count: d * d)
+        var total = 0.0, trace = 0.0, sumSquares = 0.0
+        m.withUnsafeBufferPointer { m in
+            rowMeans.withUnsafeMutableBufferPointer { rowMeans in
+                columnMeans.withUnsafeMutableBufferPointer { columnMeans in
+                    for i in 0 ..< d {
+                        var row = 0.0
+                        for j in 0 ..< d {
+                            let v = Double(m[i * d + j])
+                            row += v
+                            columnMeans[j] += v
+                        }
+                        rowMeans[i] = row
+                        trace += Double(m[i * d + i])
+                    }
+                    for i in 0 ..< d { total += rowMeans[i] }
+                    for i in 0 ..< d { rowMeans[i] /= Double(d); columnMeans[i] /= Double(d) }
+                    let grand = total / Double(d * d)
+                    for i in 0 ..< d {
+                        let r = rowMeans[i]
+                        for j in 0 ..< d {
+                            let v = Double(m[i * d + j]) - r - columnMeans[j] + grand
+                            sumSquares += v * v
+                        }
+                    }
+                    let variance = sumSquares / Double(d - 1)
+                    guard variance > 0, variance.isFinite else { return }
+                    let sigma = variance.squareRoot()
+                    centred.withUnsafeMutableBufferPointer { centred in
+                        for i in 0 ..< d {
+                            let r = rowMeans[i]
+                            for j in 0 ..< d {
+                                centred[i * d + j] = Float((Double(m[i * d + j]) - r - columnMeans[j] + grand) / sigma)
+                            }
+                        }
+                    }
+                }
             }
         }
         let variance = sumSquares / Double(d - 1)
         guard variance > 0, variance.isFinite else { return nil }
         let sigma = variance.squareRoot()
         let z = (trace - total / Double(d)) / sigma
-        for k in 0 ..< centred.count { centred[k] /= sigma }
         return PermutationStatistic(units: d, z: z, normalizedCentred: centred)
     }
 
@@ -93,7 +110,7 @@ public struct JointPermutationAccumulator: Sendable {
         members += 1
         statistic.normalizedCentred.withUnsafeBufferPointer { d in
             c.withUnsafeMutableBufferPointer { c in
-                for k in 0 ..< c.count { c[k] += Float(d[k]) }
+                for k in 0 ..< c.count { c[k] += d[k] }
             }
         }
     }
