@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PedigreeEngine
+import PedigreeFormats
 
 /// The randomized SVD against LAPACK's full sgesdd on planted ranks and on full-rank noise.
 @Suite struct DeltaSVDTests {
@@ -64,6 +65,42 @@ import Testing
                 #expect(Swift.abs(d - (i == j ? 1 : 0)) < 1e-4)
             }
         }
+    }
+
+    /// Thin matrices take LAPACK's exact values; wide-and-tall ones the randomized sketch. Both agree
+    /// with the full SVD on the leading values.
+    @Test(arguments: [(120, 900), (900, 120), (300, 200), (460, 500)])
+    func singularValuesAgreeWithTheFullSVD(_ shape: (Int, Int)) {
+        let m = Self.planted(rank: 6, rows: shape.0, columns: shape.1, noise: 1e-3, seed: 5)
+        let exact = RandomizedSVD.full(m).singularValues
+        let values = RandomizedSVD.singularValues(of: m, count: 64)
+        #expect(values.count == 64)
+        if 2 * min(shape.0, shape.1) <= 12 * 74 {   // the exact path: every value, not just the leading ones
+            for i in 0 ..< 64 { #expect(Swift.abs(values[i] - exact[i]) <= 1e-5 * exact[0]) }
+        }
+        for i in 0 ..< 6 { #expect(Swift.abs(values[i] - exact[i]) <= 1e-4 * exact[0]) }
+        #expect(RandomizedSVD.singularValues(of: m, count: 0).isEmpty)
+    }
+
+    /// The rounding noise of a whole array is the sum of ulp² / 12 of its values, zeros, float32
+    /// subnormals and non-finite values included.
+    @Test func roundingNoiseIsTheSumOfSquaredUlps() {
+        var normals = TestNormals(seed: 8)
+        var values = normals.values(5000, scale: 0.05)
+        values += [0, -0, Float.leastNonzeroMagnitude, 1e-40, 6e-8, 70000, .infinity, -.infinity, .nan]
+        for format in [FloatFormat.f16, .bf16, .f32] {
+            let expected = values.reduce(0.0) { let u = Spectrum.ulp($1, format: format); return $0 + u * u / 12 }
+            #expect(Spectrum.roundingNoise(of: values, format: format) == expected, "\(format)")
+        }
+    }
+
+    @Test func kurtosisOfKnownSamples() {
+        // Population excess kurtosis of 1, 2, 3, 4: m4 / m2² - 3 = 2.5625 / 1.5625 - 3.
+        #expect(Swift.abs(Moments([1, 2, 3, 4]).excessKurtosis! - (2.5625 / 1.5625 - 3)) < 1e-12)
+        // Two equal masses at ±1: kurtosis 1, excess -2.
+        #expect(Swift.abs(Moments([1, -1, 1, -1, 1, -1]).excessKurtosis! + 2) < 1e-12)
+        #expect(Moments([3, 3, 3]).excessKurtosis == nil)
+        #expect(Moments([]).excessKurtosis == nil)
     }
 
     @Test func ulpMatchesTheFormats() {

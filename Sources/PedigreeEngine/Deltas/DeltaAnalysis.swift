@@ -205,15 +205,14 @@ public enum DeltaAnalysis {
             return (record, stats)
         }
         var delta = mb
-        var noise = 0.0
-        var momentsA = Moments(), momentsB = Moments()
-        for i in 0 ..< ma.count {
-            let x = ma.values[i], y = mb.values[i]
-            delta.values[i] = y - x
-            momentsA.add(Double(x)); momentsB.add(Double(y))
-            if let fa { let u = Spectrum.ulp(x, format: fa); noise += u * u / 12 }
-            if let fb { let u = Spectrum.ulp(y, format: fb); noise += u * u / 12 }
+        ma.values.withUnsafeBufferPointer { x in
+            delta.values.withUnsafeMutableBufferPointer { d in
+                for i in 0 ..< d.count { d[i] -= x[i] }
+            }
         }
+        let noise = (fa.map { Spectrum.roundingNoise(of: ma.values, format: $0) } ?? 0)
+            + (fb.map { Spectrum.roundingNoise(of: mb.values, format: $0) } ?? 0)
+        let momentsA = Moments(ma.values), momentsB = Moments(mb.values)
         let n = Int32(ma.count)
         stats.deltaEnergy = delta.values.withUnsafeBufferPointer { cblas_dsdot(n, $0.baseAddress, 1, $0.baseAddress, 1) }
         stats.baseEnergy = ma.values.withUnsafeBufferPointer { cblas_dsdot(n, $0.baseAddress, 1, $0.baseAddress, 1) }
@@ -225,8 +224,8 @@ public enum DeltaAnalysis {
         guard shape.count == 2, min(shape[0], shape[1]) >= 2 else { return (record, stats) }
         let m = ma.rows, k = ma.columns
         let deltaMatrix = FloatMatrix(rows: m, columns: k, values: delta.values)
-        let svd = RandomizedSVD.decompose(deltaMatrix, rank: min(sketchRank, min(m, k)))
-        let spectrum = Spectrum.summarize(svd.singularValues, energy: stats.deltaEnergy, noise: noise, rows: m, columns: k)
+        let values = RandomizedSVD.singularValues(of: deltaMatrix, count: min(sketchRank, min(m, k)))
+        let spectrum = Spectrum.summarize(values, energy: stats.deltaEnergy, noise: noise, rows: m, columns: k)
         record.spectrum = spectrum
         record.status = spectrum.lowRank ? "low-rank" : "full-rank"
         if intruders, pair.kind == .matrix, min(m, k) > intruderTop {
@@ -283,18 +282,26 @@ public enum DeltaAnalysis {
     }
 }
 
-/// Running moments for the excess kurtosis E[(x−μ)⁴]/σ⁴ − 3 (population moments, Double).
+/// Central moments for the excess kurtosis E[(x−μ)⁴]/σ⁴ − 3 (population moments, in Double, two passes).
 struct Moments {
-    var n = 0.0, mean = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0
+    var n = 0.0, m2 = 0.0, m4 = 0.0
 
-    mutating func add(_ x: Double) {
-        let n1 = n
-        n += 1
-        let delta = x - mean, dn = delta / n, dn2 = dn * dn, term = delta * dn * n1
-        mean += dn
-        m4 += term * dn2 * (n * n - 3 * n + 3) + 6 * dn2 * m2 - 4 * dn * m3
-        m3 += term * dn * (n - 2) - 3 * dn * m2
-        m2 += term
+    init(_ values: [Float]) {
+        n = Double(values.count)
+        guard !values.isEmpty else { return }
+        values.withUnsafeBufferPointer { x in
+            var sum = 0.0
+            for v in x { sum += Double(v) }
+            let mean = sum / n
+            var s2 = 0.0, s4 = 0.0
+            for v in x {
+                let c = Double(v) - mean, c2 = c * c
+                s2 += c2
+                s4 += c2 * c2
+            }
+            m2 = s2
+            m4 = s4
+        }
     }
 
     var excessKurtosis: Double? { m2 > 0 ? n * m4 / (m2 * m2) - 3 : nil }

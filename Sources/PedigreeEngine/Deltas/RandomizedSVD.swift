@@ -103,6 +103,30 @@ public enum RandomizedSVD {
         return SVDResult(u: uk, singularValues: Array(small.singularValues.prefix(k)), vt: vt)
     }
 
+    /// The `count` largest singular values of `a`, by the cheaper of two ways: LAPACK's exact
+    /// values-only `sgesdd` (about 2·p²·q flops for p × q, p = min(m, n)) when the matrix is thin
+    /// enough, else `decompose` (about 12·l·m·n flops with l = count + 10 and two power iterations).
+    /// The exact way is also the more accurate, in the tail of the spectrum above all.
+    public static func singularValues(of a: FloatMatrix, count: Int) -> [Float] {
+        let p = min(a.rows, a.columns)
+        let l = min(count + 10, p)
+        guard p > 0, count > 0 else { return [] }
+        if 2 * p <= 12 * l {
+            var work = a.values
+            var s = [Float](repeating: 0, count: p)
+            var unusedU: Float = 0, unusedV: Float = 0
+            // The row-major m × n matrix is the column-major n × m matrix Aᵀ, with the same values.
+            let info = work.withUnsafeMutableBufferPointer { pw in
+                s.withUnsafeMutableBufferPointer { ps in
+                    LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), Int32(a.columns), Int32(a.rows), pw.baseAddress,
+                                   Int32(a.columns), ps.baseAddress, &unusedU, 1, &unusedV, 1)
+                }
+            }
+            if info == 0 { return Array(s.prefix(count)) }
+        }
+        return decompose(a, rank: count).singularValues
+    }
+
     /// The thin SVD of `a` by LAPACK's divide-and-conquer `sgesdd` (the test reference; also used
     /// on the small projected matrix). A failed factorisation returns zero singular values.
     public static func full(_ a: FloatMatrix) -> SVDResult {

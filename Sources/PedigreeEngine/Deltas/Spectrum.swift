@@ -62,6 +62,29 @@ enum Spectrum {
 
     /// The spacing of representable values of `format` around |x| (subnormal spacing near 0).
     @inline(__always)
+    /// Σ ulp(x)² / 12 over `values`: the variance rounding to `format` leaves in them (the same sum,
+    /// term by term, as adding `ulp(x, format:)² / 12` in order).
+    static func roundingNoise(of values: [Float], format: FloatFormat) -> Double {
+        let (mantissa, minExponent): (Int, Int) = switch format {
+        case .f16: (10, -14)
+        case .bf16: (7, -126)
+        case .f32: (23, -126)
+        case .f64: (52, -1022)
+        }
+        guard format != .f64 else { return values.reduce(0) { let u = ulp($1, format: format); return $0 + u * u / 12 } }
+        var noise = 0.0
+        values.withUnsafeBufferPointer { x in
+            for v in x {
+                let field = Int((v.bitPattern >> 23) & 0xff)
+                // Zero, float32 subnormals and non-finite values take the format's smallest exponent.
+                let e = field == 0 || field == 255 ? minExponent : max(field - 127, minExponent)
+                let u2 = Double(bitPattern: UInt64(1023 + 2 * (e - mantissa)) << 52)   // ulp², exact
+                noise += u2 / 12
+            }
+        }
+        return noise
+    }
+
     static func ulp(_ x: Float, format: FloatFormat) -> Double {
         let (mantissa, minExponent): (Int, Int) = switch format {
         case .f16: (10, -14)
