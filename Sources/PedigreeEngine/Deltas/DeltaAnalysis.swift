@@ -47,14 +47,21 @@ public enum DeltaAnalysis {
         let sketchedList = evenlySpaced(candidates, count: maxSketchedMatrices)
         let sketched = Set(sketchedList)
         let intruderChecked = Set(evenlySpaced(sketchedList, count: maxIntruderMatrices))
+        let read = pairs.indices.filter { i in
+            if !streamed.isEmpty, let stream = streamed[i], settled(stream) != nil { return false }
+            return streamed.isEmpty || sketched.contains(i) || pairs[i].a.shape.count != 2
+        }
+        let analysed = ParallelMap.run(read) { i in
+            analysePair(pairs[i], a, b, intruders: streamed.isEmpty || intruderChecked.contains(i),
+                        valueLimit: streamed.isEmpty ? nil : maxSketchedValues)
+        }
         for (i, pair) in pairs.enumerated() {
             let stream = streamed.isEmpty ? nil : streamed[i]
             let (record, stats): (TensorDelta, PairStats)
             if let stream, let status = settled(stream) {
                 (record, stats) = settledRecord(pair, status: status)
-            } else if streamed.isEmpty || sketched.contains(i) || pair.a.shape.count != 2 {
-                var (r, st) = analysePair(pair, a, b, intruders: streamed.isEmpty || intruderChecked.contains(i),
-                                          valueLimit: streamed.isEmpty ? nil : maxSketchedValues)
+            } else if let done = analysed[i] {
+                var (r, st) = done
                 if let stream { exact(stream, into: &r, &st) }
                 (record, stats) = (r, st)
             } else {
