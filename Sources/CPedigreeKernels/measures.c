@@ -299,14 +299,19 @@ static void gram_ab_avx2(const float *a, const float *b, size_t d, size_t k, flo
                     acc[3][q] = _mm256_fmadd_ps(x3, y, acc[3][q]);
                 }
             }
-            for (int p = 0; p < 4; p++)
-                for (int q = 0; q < 4; q++) {
-                    float lanes[8];
-                    _mm256_storeu_ps(lanes, acc[p][q]);
-                    float s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+            /* Lane sums ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)) of the four accumulators of a row, in
+             * registers: two rounds of hadd pair the lanes that way, then the 128-bit halves add. */
+            for (int p = 0; p < 4; p++) {
+                __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(acc[p][0], acc[p][1]), _mm256_hadd_ps(acc[p][2], acc[p][3]));
+                __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+                float *out = m + (i + p) * d + j;
+                _mm_storeu_ps(out, r);
+                for (int q = 0; q < 4 && kv < k; q++) {
+                    float s = out[q];
                     for (size_t t = kv; t < k; t++) s += a[(i + p) * k + t] * b[(j + q) * k + t];
-                    m[(i + p) * d + j + q] = s;
+                    out[q] = s;
                 }
+            }
         }
     }
 }
