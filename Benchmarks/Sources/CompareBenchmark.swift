@@ -65,6 +65,14 @@ enum CompareBenchmark {
                      megabytes, read, compare, compare / read, comparison?.verdict.relation.rawValue ?? "error"))
     }
 
+    /// `similarity A B`: seconds of the similarity pass alone (every tensor measured, no judges),
+    /// the best of 3, after one untimed pass.
+    static func similaritySeconds(_ a: String, _ b: String) {
+        _ = try? Pedigree.measure(a, b)
+        let best = (0 ..< 3).map { _ in time { _ = try? Pedigree.measure(a, b) } }.min() ?? 0
+        print(String(format: "%.3f", best))
+    }
+
     /// `readonce FILE...`: seconds to read every byte of the files once (the best of 3).
     static func readOnceSeconds(_ paths: [String]) {
         let best = (0 ..< 3).map { _ in time { readOnce(paths) } }.min() ?? 0

@@ -47,6 +47,13 @@ public enum Pedigree {
         Comparator.compare(a, b, options: options)
     }
 
+    /// The similarity pass of `compare` alone: every tensor pair measured, no judgement.
+    /// - Throws: `ReadError` when either model cannot be opened.
+    public static func measure(_ a: String, _ b: String, options: CompareOptions = CompareOptions()) throws(ReadError) -> SimilarityPass {
+        let modelA = try Model.open(a), modelB = try Model.open(b)
+        return Comparator.measure(modelA, modelB, options: options)
+    }
+
     /// Checks the lineage claims a model's files make (model card, adapter config, GGUF keys,
     /// mergekit recipe, config.json `_name_or_path` as a weak claim), or the one given in
     /// `options.claimedBase`, against its weights (verdicts.md section 4). Claimed ids resolve

@@ -22,6 +22,15 @@ public struct PairOutcome: Sendable {
     public let failure: String?
 }
 
+/// The measures of every tensor pair of two models, before any judge has looked at them.
+public struct SimilarityPass: Codable, Sendable {
+    public let tensors: [TensorComparison]
+    /// The permutation statistic of all tensors that share the residual stream, jointly.
+    public let jointZ: Double?
+    public let jointLog10PValue: Double?
+    public let findings: [Finding]
+}
+
 /// Compares two models tensor by tensor and judges their relation (design.md, "Data flow").
 public enum Comparator {
     public static func compare(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> Comparison {
@@ -47,6 +56,19 @@ public enum Comparator {
                           tensors: outcomes.map { tensorComparison($0, weighted: judgement.weighted) },
                           blocks: blockEvidence, findings: findings, quantization: judgement.quantization,
                           lora: judgement.lora, merge: judgement.merge, alignment: judgement.alignment)
+    }
+
+    /// The similarity pass alone: every tensor pair paired and measured (cosine, relative L2, bit
+    /// identity, conversion and re-quantization checks, permutation statistic), with the joint
+    /// statistic over the residual stream, and no judgement. `compare` starts with this pass.
+    public static func measure(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> SimilarityPass {
+        let pairing = TensorPairing.pair(a, b)
+        let streamed = PairStream.run(pairing.pairs, a: a, b: b, options: options)
+        let joint = streamed.joint?.statistic
+        return SimilarityPass(tensors: streamed.outcomes.map { tensorComparison($0, weighted: []) },
+                              jointZ: joint.map { Numbers.significant($0.z, digits: 5) },
+                              jointLog10PValue: joint.map { Numbers.rounded($0.log10PValue, places: 1) },
+                              findings: pairing.findings + streamed.findings)
     }
 
     static func tensorComparison(_ outcome: PairOutcome, weighted: Set<String>) -> TensorComparison {
