@@ -7,7 +7,10 @@
 static inline uint32_t bits_of(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float float_of(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
-void pdg_pair_accumulate_ref(const float *a, const float *b, size_t n, pdg_pair_sums *s) {
+/* The scalar references are never inlined: inlined into an AVX2/FMA function, their sums could be
+ * contracted to fused multiply-adds there and not elsewhere, and two ways of folding the same
+ * values would differ in the last bit. */
+__attribute__((noinline)) void pdg_pair_accumulate_ref(const float *a, const float *b, size_t n, pdg_pair_sums *s) {
     double dot = 0, sa = 0, sb = 0, sa2 = 0, sb2 = 0, sd2 = 0, mx = s->maxAbsDiff;
     int64_t count = 0, nonFinite = 0, unequal = 0;
     for (size_t i = 0; i < n; i++) {
@@ -38,7 +41,7 @@ static void decode_values(const void *src, int format, size_t n, float *dst) {
     }
 }
 
-void pdg_pair_accumulate_encoded_ref(const void *a, int formatA, const void *b, int formatB, size_t n, pdg_pair_sums *s) {
+__attribute__((noinline)) void pdg_pair_accumulate_encoded_ref(const void *a, int formatA, const void *b, int formatB, size_t n, pdg_pair_sums *s) {
     float x[4096], y[4096];   /* one chunk of the vector path */
     const size_t widthA = formatA == PDG_FORMAT_F32 ? 4 : 2, widthB = formatB == PDG_FORMAT_F32 ? 4 : 2;
     for (size_t start = 0; start < n; start += 4096) {
