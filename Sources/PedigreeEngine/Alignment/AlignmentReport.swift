@@ -14,6 +14,8 @@ public struct AlignmentReport: Codable, Sendable, Equatable {
     public var headsLog10PValue: Double? = nil
     /// What was not aligned and why (a head count no file declares, shapes that do not fit).
     public var notes: [String]? = nil
+    /// The residual-stream alignment, when the plain test found no relation (ResidualAlignment.swift).
+    public var residual: ResidualAlignment? = nil
 }
 
 /// One attention layer: the permutation of its heads that best matches a's heads to b's.

@@ -150,8 +150,9 @@ public enum HeadAlignment {
         return canonical
     }
 
-    /// Aligns every attention layer the two models share.
-    public static func align(_ a: Model, _ b: Model, pairing: Pairing) throws(ReadError) -> (layers: [HeadLayerAlignment], note: String?) {
+    /// Aligns every attention layer the two models share; `residual` (b's residual unit for each of
+    /// a's) reorders b's residual axis first.
+    public static func align(_ a: Model, _ b: Model, pairing: Pairing, residual: [Int]? = nil) throws(ReadError) -> (layers: [HeadLayerAlignment], note: String?) {
         let (found, note) = layers(of: pairing, a: a, b: b)
         var result = [HeadLayerAlignment]()
         for layer in found {
@@ -165,6 +166,7 @@ public enum HeadAlignment {
                     vb = UnitAlignment.transpose(vb, rows: pair.a.rowCount, columns: pair.a.rowLength)
                     width = pair.a.rowCount
                 }
+                if let residual { vb = UnitAlignment.reorderColumns(vb, width: width, residual) }
                 tensors[role] = UnitTensor(a: pair.a.name, b: pair.b.name, side: role == .output ? .output : .input, width: width,
                                            valuesA: va, valuesB: vb, format: UnitAlignment.narrower(pair.a.type.floatFormat, pair.b.type.floatFormat))
             }
@@ -187,7 +189,7 @@ public enum HeadAlignment {
                       query: UnitTensor, key: UnitTensor, value: UnitTensor, output: UnitTensor,
                       biases: [(Role, UnitTensor)]) -> HeadLayerAlignment {
         let groupSize = h / kv
-        let gq = crossGram(query), gk = crossGram(key), gv = crossGram(value), go = crossGram(output)
+        let gq = crossGram(query, headDim: hd), gk = crossGram(key, headDim: hd), gv = crossGram(value, headDim: hd), go = crossGram(output, headDim: hd)
         let group: (Int) -> Int = { $0 / groupSize }
         // Head-by-head cosine of the query/key forms and of the value/output forms.
         func formCosine(_ first: Gram, _ firstHead: (Int) -> Int, _ second: Gram, _ secondHead: (Int) -> Int) -> [Float] {
@@ -258,29 +260,39 @@ public enum HeadAlignment {
                                   withinHead: within, headsWithMovedCoordinates: moved, tensors: aligned)
     }
 
-    /// Cross and self Gram matrices of a tensor's rows (a·bᵀ, a·aᵀ, b·bᵀ), row-major.
+    /// The cross Gram matrix of a tensor's rows (a·bᵀ) and the head-diagonal blocks of the self
+    /// Gram matrices (a·aᵀ, b·bᵀ; zero off the blocks of `hd` rows, which nothing reads), row-major.
     struct Gram {
         var rows: Int
         var ab: [Float], aa: [Float], bb: [Float]
         var normsA: [Float], normsB: [Float]
     }
 
-    static func crossGram(_ t: UnitTensor) -> Gram {
+    static func crossGram(_ t: UnitTensor, headDim hd: Int) -> Gram {
         let w = t.width, n = t.valuesA.count / max(w, 1)
-        func product(_ x: [Float], _ y: [Float]) -> [Float] {
+        func product(_ x: [Float], _ y: [Float], blocks: Bool) -> [Float] {
             var m = [Float](repeating: 0, count: n * n)
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeBufferPointer { py in
                     m.withUnsafeMutableBufferPointer { out in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(w),
-                                    1, px.baseAddress, Int32(w), py.baseAddress, Int32(w), 0, out.baseAddress, Int32(n))
+                        if !blocks {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(w),
+                                        1, px.baseAddress, Int32(w), py.baseAddress, Int32(w), 0, out.baseAddress, Int32(n))
+                            return
+                        }
+                        for b in 0 ..< n / hd {
+                            let offset = b * hd
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(hd), Int32(hd), Int32(w),
+                                        1, px.baseAddress! + offset * w, Int32(w), py.baseAddress! + offset * w, Int32(w), 0,
+                                        out.baseAddress! + offset * n + offset, Int32(n))
+                        }
                     }
                 }
             }
             return m
         }
-        let aa = product(t.valuesA, t.valuesA), bb = product(t.valuesB, t.valuesB)
-        return Gram(rows: n, ab: product(t.valuesA, t.valuesB), aa: aa, bb: bb,
+        let aa = product(t.valuesA, t.valuesA, blocks: true), bb = product(t.valuesB, t.valuesB, blocks: true)
+        return Gram(rows: n, ab: product(t.valuesA, t.valuesB, blocks: false), aa: aa, bb: bb,
                     normsA: (0 ..< n).map { aa[$0 * n + $0].squareRoot() }, normsB: (0 ..< n).map { bb[$0 * n + $0].squareRoot() })
     }
 
