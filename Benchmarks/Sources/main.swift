@@ -11,5 +11,6 @@ case "inspect": CompareBenchmark.inspectMilliseconds(arguments[1])
 case "corename": print(String(cString: openblas_get_corename()))
 case "alignment": AlignmentBenchmark.run(Array(arguments.dropFirst()))
 case "delta-svd": DeltaSVDBenchmark.run(Array(arguments.dropFirst()))
-default: print("usage: PedigreeBenchmarks compare|make|readonce|similarity|inspect|corename|alignment|delta-svd ...")
+case "residual": ResidualBenchmark.run(Array(arguments.dropFirst()))
+default: print("usage: PedigreeBenchmarks compare|make|readonce|similarity|inspect|corename|alignment|delta-svd|residual ...")
 }

@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test(arguments: [["base", "gguf/base-Q4_0"], ["base", "other_real_paraphrase_minilm_l3"], ["llama/base", "llama/finetune"],
-                      ["base", "llama/base"], ["base_fp16", "sharded"]])
+                      ["base", "llama/base"], ["base_fp16", "sharded"], ["base", "unrelated_random"], ["base", "permuted_mlp"]])
     func compareOutputFollowsItsSchema(_ pair: [String]) throws {
         let schema = try Self.schema("compare.schema.json")
         let json = try Self.output(["compare", SharedFixtures.fixture(pair[0]), SharedFixtures.fixture(pair[1])])

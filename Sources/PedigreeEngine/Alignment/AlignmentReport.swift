@@ -8,6 +8,44 @@ public struct AlignmentReport: Codable, Sendable, Equatable {
     /// True when every aligned tensor equals its counterpart after the permutation (and rescaling),
     /// up to the rounding of the narrower dtype.
     public var equalAfterAlignment: Bool
+    /// The attention layers whose heads were aligned (omitted when heads were not aligned).
+    public var heads: [HeadLayerAlignment]? = nil
+    /// Fisher's combination of the head layers' agreement p-values (log10): a weak bound with few heads.
+    public var headsLog10PValue: Double? = nil
+    /// What was not aligned and why (a head count no file declares, shapes that do not fit).
+    public var notes: [String]? = nil
+    /// The residual-stream alignment, when the plain test found no relation (ResidualAlignment.swift).
+    public var residual: ResidualAlignment? = nil
+}
+
+/// One attention layer: the permutation of its heads that best matches a's heads to b's.
+public struct HeadLayerAlignment: Codable, Sendable, Equatable {
+    /// The block (`encoder.layer.0.attention`, `model.layers.1.attention`).
+    public var block: String
+    /// Query heads, key/value heads (fewer under grouped-query attention) and the width of a head.
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    /// Query heads on which the matching found from the query/key forms equals the one found from
+    /// the value/output forms: about 1 for independent models, `heads` for a copy.
+    public var matchedHeads: Int
+    /// Heads the permutation leaves in place.
+    public var fixedHeads: Int
+    /// Mean over heads of the matched heads' cosine (query/key and value/output forms averaged).
+    public var meanMatchedSimilarity: Double
+    /// log10 P(agreement >= matchedHeads) under independent matchings: the fixed points of a
+    /// uniform random permutation of the heads (moving key/value groups whole). Weak with few heads.
+    public var log10PValue: Double
+    /// `permutation[j]` is the head of a that b's head j holds.
+    public var permutation: [Int]
+    /// The same for key/value heads, under grouped-query attention.
+    public var kvPermutation: [Int]?
+    /// How the coordinates within a head were treated.
+    public var withinHead: String
+    /// Heads whose coordinates the within-head matching moved.
+    public var headsWithMovedCoordinates: Int
+    /// The measures of each tensor after alignment.
+    public var tensors: [AlignedTensor]
 }
 
 /// One MLP layer: the permutation of its hidden units that best matches a's units to b's.

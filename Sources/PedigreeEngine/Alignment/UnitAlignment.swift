@@ -218,7 +218,7 @@ public enum UnitAlignment {
     }
 
     /// Decodes a layer's tensors unit by unit.
-    static func load(_ layer: LayerPairs, a: Model, b: Model) throws(ReadError) -> [UnitTensor] {
+    static func load(_ layer: LayerPairs, a: Model, b: Model, residual: [Int]? = nil) throws(ReadError) -> [UnitTensor] {
         var result = [UnitTensor]()
         for (pair, side) in layer.pairs {
             let rows = pair.a.rowCount, length = pair.a.rowLength
@@ -232,6 +232,7 @@ public enum UnitAlignment {
             } else if side == .bias {
                 width = 1
             }
+            if let residual, side != .bias { vb = reorderColumns(vb, width: width, residual) }
             result.append(UnitTensor(a: pair.a.name, b: pair.b.name, side: side, width: width, valuesA: va, valuesB: vb,
                                      format: narrower(pair.a.type.floatFormat, pair.b.type.floatFormat)))
         }
@@ -250,11 +251,21 @@ public enum UnitAlignment {
         return y
     }
 
-    /// Aligns every MLP layer the two models share.
-    public static func align(_ a: Model, _ b: Model, pairing: Pairing) throws(ReadError) -> [LayerAlignment] {
+    /// Rows of `width` values with b's residual units put in a's order (`residual[i]`: b's unit for
+    /// a's unit i); unchanged when the width is not the residual width.
+    static func reorderColumns(_ x: [Float], width: Int, _ residual: [Int]) -> [Float] {
+        guard residual.count == width else { return x }
+        var y = x
+        for r in 0 ..< x.count / width { for k in 0 ..< width { y[r * width + k] = x[r * width + residual[k]] } }
+        return y
+    }
+
+    /// Aligns every MLP layer the two models share; `residual` (b's residual unit for each of a's)
+    /// reorders b's residual axis first.
+    public static func align(_ a: Model, _ b: Model, pairing: Pairing, residual: [Int]? = nil) throws(ReadError) -> [LayerAlignment] {
         var result = [LayerAlignment]()
         for layer in layers(of: pairing) {
-            let tensors = try load(layer, a: a, b: b)
+            let tensors = try load(layer, a: a, b: b, residual: residual)
             result.append(align(block: layer.block, units: layer.units, tensors: tensors))
         }
         return result

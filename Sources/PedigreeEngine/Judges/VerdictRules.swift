@@ -20,6 +20,8 @@ enum VerdictRules {
         }
         var independent = IndependenceJudge.judge(context)
         independent.quantization = independent.quantization ?? context.quantization
+        // A copy whose residual stream was permuted hides from the test: look for that permutation.
+        if independent.verdict.relation == .unrelated, let residual = AlignmentJudge.residual(context, independent) { return residual }
         guard independent.verdict.relation == .derived || independent.verdict.relation == .related else { return independent }
         // One side block-quantized but not from the other: quantization plus another change is
         // several steps, so `derived` (verdicts.md 1); the deltas carry the quantization noise.
