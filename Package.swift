@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "PedigreeFormats", dependencies: ["CPedigreeKernels"]),
         .target(name: "PedigreeEngine", dependencies: ["PedigreeFormats", "CPedigreeKernels"]),
         .target(name: "PedigreeReport", dependencies: ["PedigreeEngine", "PedigreeFormats"]),
-        .target(name: "Pedigree", dependencies: ["PedigreeReport", "PedigreeEngine", "PedigreeFormats"]),
+        .target(name: "Pedigree", dependencies: ["PedigreeReport", "PedigreeEngine", "PedigreeFormats", "CPedigreeKernels"]),
         .executableTarget(name: "pedigree", dependencies: ["Pedigree"]),
         .executableTarget(name: "pedigree-samples", dependencies: ["Pedigree"], path: "Samples/MakeSamples"),
         .executableTarget(name: "audit-example", dependencies: ["Pedigree"], path: "Samples/AuditExample"),

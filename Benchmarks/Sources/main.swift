@@ -1,5 +1,7 @@
 import CPedigreeKernels
 // Benchmark modes, one file each: `PedigreeBenchmarks <mode> ...` (see Benchmarks/run.sh).
+import Pedigree
+Pedigree.keepScratchMemory()
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first ?? "dequant" {
 case "dequant": DequantBenchmark.run(Array(arguments.dropFirst()))

@@ -1,3 +1,4 @@
+import CPedigreeKernels
 @_exported import PedigreeEngine
 @_exported import PedigreeFormats
 @_exported import PedigreeReport
@@ -45,6 +46,15 @@ public enum Pedigree {
     /// Compares two opened models.
     public static func compare(_ a: Model, _ b: Model, options: CompareOptions = CompareOptions()) -> Comparison {
         Comparator.compare(a, b, options: options)
+    }
+
+    /// Keeps freed scratch buffers (a few MB per tensor pair) in the process's heap instead of
+    /// handing them back to the kernel, which would map and zero fresh pages for every pair. A
+    /// process-wide allocator setting (glibc's mmap and trim thresholds): call it once at start,
+    /// before comparing; the CLI does. Peak memory stays that of the largest buffers in use.
+    public static func keepScratchMemory() {
+        _ = mallopt(M_MMAP_THRESHOLD, 64 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 128 << 20)
     }
 
     /// The similarity pass of `compare` alone: every tensor pair measured, no judgement.

@@ -15,6 +15,7 @@ commands:
 exit status: 0 when it ran, 2 on an input error, 64 on a usage error
 """
 
+Pedigree.keepScratchMemory()
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     Output.standardError("pedigree: no command given\n" + usage)

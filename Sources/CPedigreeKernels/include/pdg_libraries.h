@@ -8,4 +8,7 @@
 /* OpenBLAS extras (not in netlib's libblas). */
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
+
+/* glibc's allocator settings (mallopt, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD). */
+#include <malloc.h>
 #endif
