@@ -16,7 +16,7 @@ public enum PairMeasurer {
         /// Multiply-adds it may spend over a whole comparison: each evidence-carrying tensor gets an
         /// equal share of it, at most `sampleBudget` and at least `minimumSampleBudget`. The null is
         /// exact at any sample size, so a smaller share costs power per tensor, never calibration.
-        public var totalSampleBudget = 1 << 33
+        public var totalSampleBudget = 1 << 32
         public var minimumSampleBudget = 1 << 24
         /// Values decoded per block and side.
         public var blockElements = 1 << 18
