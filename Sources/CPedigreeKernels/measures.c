@@ -324,3 +324,60 @@ void pdg_gram_ab(const float *a, const float *b, size_t d, size_t k, float *m) {
     if (haveAVX2 < 0) { __builtin_cpu_init(); haveAVX2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
     if (haveAVX2) gram_ab_avx2(a, b, d, k, m); else pdg_gram_ab_ref(a, b, d, k, m);
 }
+
+void pdg_gram_self_f64_ref(const float *a, size_t rows, size_t k, double *g) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double s = 0;
+            for (size_t t = 0; t < k; t++) s += (double)a[i * k + t] * (double)a[j * k + t];
+            g[i * rows + j] = s;
+            g[j * rows + i] = s;
+        }
+}
+
+/* Two rows of a against two others at a time, four double lanes each: four accumulators of
+ * 4 lanes, the lane sums in a fixed order. */
+__attribute__((target("avx2,fma")))
+static void gram_self_f64_avx2(const float *a, size_t rows, size_t k, double *g) {
+    size_t kv = k & ~(size_t)3;
+    for (size_t i = 0; i < rows; i += 2) {
+        size_t ni = rows - i < 2 ? rows - i : 2;
+        for (size_t j = 0; j <= i; j += 2) {
+            size_t nj = rows - j < 2 ? rows - j : 2;
+            if (ni < 2 || nj < 2) {
+                for (size_t p = 0; p < ni; p++)
+                    for (size_t q = 0; q < nj && j + q <= i + p; q++) {
+                        double s = 0;
+                        for (size_t t = 0; t < k; t++) s += (double)a[(i + p) * k + t] * (double)a[(j + q) * k + t];
+                        g[(i + p) * rows + j + q] = s;
+                        g[(j + q) * rows + i + p] = s;
+                    }
+                continue;
+            }
+            __m256d s00 = _mm256_setzero_pd(), s01 = s00, s10 = s00, s11 = s00;
+            const float *x0 = a + i * k, *x1 = x0 + k, *y0 = a + j * k, *y1 = y0 + k;
+            for (size_t t = 0; t < kv; t += 4) {
+                __m256d u0 = _mm256_cvtps_pd(_mm_loadu_ps(x0 + t)), u1 = _mm256_cvtps_pd(_mm_loadu_ps(x1 + t));
+                __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(y0 + t)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(y1 + t));
+                s00 = _mm256_fmadd_pd(u0, v0, s00); s01 = _mm256_fmadd_pd(u0, v1, s01);
+                s10 = _mm256_fmadd_pd(u1, v0, s10); s11 = _mm256_fmadd_pd(u1, v1, s11);
+            }
+            double lanes[4][4];
+            _mm256_storeu_pd(lanes[0], s00); _mm256_storeu_pd(lanes[1], s01);
+            _mm256_storeu_pd(lanes[2], s10); _mm256_storeu_pd(lanes[3], s11);
+            for (int c = 0; c < 4; c++) {
+                size_t p = (size_t)c / 2, q = (size_t)c % 2;
+                double s = (lanes[c][0] + lanes[c][1]) + (lanes[c][2] + lanes[c][3]);
+                for (size_t t = kv; t < k; t++) s += (double)a[(i + p) * k + t] * (double)a[(j + q) * k + t];
+                g[(i + p) * rows + j + q] = s;
+                g[(j + q) * rows + i + p] = s;
+            }
+        }
+    }
+}
+
+void pdg_gram_self_f64(const float *a, size_t rows, size_t k, double *g) {
+    static int haveAVX2 = -1;
+    if (haveAVX2 < 0) { __builtin_cpu_init(); haveAVX2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+    if (haveAVX2) gram_self_f64_avx2(a, rows, k, g); else pdg_gram_self_f64_ref(a, rows, k, g);
+}

@@ -82,6 +82,22 @@ import PedigreeFormats
         #expect(RandomizedSVD.singularValues(of: m, count: 0).isEmpty)
     }
 
+    /// Leading left singular vectors from the Gram matrix span the same directions as the full SVD's.
+    @Test func leftSingularVectorsMatchTheFullSVD() {
+        let m = Self.planted(rank: 5, rows: 150, columns: 700, noise: 1e-3, seed: 9)
+        let exact = RandomizedSVD.full(m).u
+        let u = RandomizedSVD.leftSingularVectors(of: m, count: 64)
+        #expect(u.rows == 150 && u.columns == 64)
+        for c in 0 ..< 5 {
+            let cosine = (0 ..< 150).reduce(Float(0)) { $0 + u[$1, c] * exact[$1, c] }
+            #expect(Swift.abs(Swift.abs(cosine) - 1) < 1e-4, "vector \(c)")
+        }
+        for i in 0 ..< 8 { for j in 0 ..< 8 {
+            let d = (0 ..< 150).reduce(Float(0)) { $0 + u[$1, i] * u[$1, j] }
+            #expect(Swift.abs(d - (i == j ? 1 : 0)) < 1e-4)
+        } }
+    }
+
     /// The rounding noise of a whole array is the sum of ulp² / 12 of its values, zeros, float32
     /// subnormals and non-finite values included.
     @Test func roundingNoiseIsTheSumOfSquaredUlps() {

@@ -87,6 +87,18 @@ import Testing
         }
     }
 
+    /// The double Gram kernel against its scalar twin, at odd and even sizes (every edge path).
+    @Test(arguments: [(1, 5), (2, 4), (7, 13), (64, 256), (33, 1031)])
+    func selfGramMatchesReference(_ shape: (Int, Int)) {
+        let (rows, k) = shape
+        let a = Self.values(rows * k, seed: 11, specials: false)
+        var fast = [Double](repeating: .nan, count: rows * rows), reference = fast
+        pdg_gram_self_f64(a, rows, k, &fast)
+        pdg_gram_self_f64_ref(a, rows, k, &reference)
+        for i in 0 ..< rows * rows { #expect(abs(fast[i] - reference[i]) <= 1e-12 * max(1, abs(reference[i]))) }
+        for i in 0 ..< rows { for j in 0 ..< rows { #expect(fast[i * rows + j] == fast[j * rows + i]) } }
+    }
+
     @Test func roundingToHalfMatchesSwift() {
         var state: UInt64 = 7
         for _ in 0 ..< 200_000 {

@@ -47,4 +47,10 @@ void pdg_rounding_check_ref(const float *wide, const float *narrow, size_t n, in
  * the library picked for this CPU. The reference twin sums in double. */
 void pdg_gram_ab(const float *a, const float *b, size_t d, size_t k, float *m);
 void pdg_gram_ab_ref(const float *a, const float *b, size_t d, size_t k, float *m);
+
+/* g = a·aᵀ in double for the row-major rows × k matrix a (g is rows × rows, both triangles filled):
+   the Gram matrix whose eigenvalues are the squared singular values of a. Products and sums in
+   double, so its eigenvalues carry float32 singular values far below sqrt(eps) of the largest. */
+void pdg_gram_self_f64(const float *a, size_t rows, size_t k, double *g);
+void pdg_gram_self_f64_ref(const float *a, size_t rows, size_t k, double *g);
 #endif

@@ -189,7 +189,8 @@ public enum DeltaAnalysis {
                                  status: "not-decoded", relL2: nil, spectrum: nil, intrudersB: nil, intrudersA: nil,
                                  kurtosisA: nil, kurtosisB: nil)
         var stats = PairStats()
-        if pair.a.type == pair.b.type, pair.rowMapA == pair.rowMapB, pair.rows == pair.a.rowCount, pair.rows == pair.b.rowCount,
+        // (With `valueLimit` the streamed pass has settled bit identity already.)
+        if valueLimit == nil, pair.a.type == pair.b.type, pair.rowMapA == pair.rowMapB, pair.rows == pair.a.rowCount, pair.rows == pair.b.rowCount,
            bytesEqual(a.data(of: pair.a), b.data(of: pair.b)) {
             record.status = "bit-identical"
             return (record, stats)
@@ -237,8 +238,8 @@ public enum DeltaAnalysis {
         record.status = spectrum.lowRank ? "low-rank" : "full-rank"
         if intruders, pair.kind == .matrix, min(m, k) > intruderTop {
             let reference = min(sketchRank, min(m, k))
-            let ua = RandomizedSVD.decompose(FloatMatrix(rows: m, columns: k, values: ma.values), rank: reference, powerIterations: 4).u
-            let ub = RandomizedSVD.decompose(FloatMatrix(rows: m, columns: k, values: mb.values), rank: reference, powerIterations: 4).u
+            let ua = RandomizedSVD.leftSingularVectors(of: FloatMatrix(rows: m, columns: k, values: ma.values), count: reference)
+            let ub = RandomizedSVD.leftSingularVectors(of: FloatMatrix(rows: m, columns: k, values: mb.values), count: reference)
             record.intrudersB = DeltaAnalysis.intruders(of: ub, against: ua)
             record.intrudersA = DeltaAnalysis.intruders(of: ua, against: ub)
         }

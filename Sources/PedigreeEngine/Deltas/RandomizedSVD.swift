@@ -103,28 +103,51 @@ public enum RandomizedSVD {
         return SVDResult(u: uk, singularValues: Array(small.singularValues.prefix(k)), vt: vt)
     }
 
-    /// The `count` largest singular values of `a`, by the cheaper of two ways: LAPACK's exact
-    /// values-only `sgesdd` (about 2·p²·q flops for p × q, p = min(m, n)) when the matrix is thin
-    /// enough, else `decompose` (about 12·l·m·n flops with l = count + 10 and two power iterations).
-    /// The exact way is also the more accurate, in the tail of the spectrum above all.
+    /// The `count` largest singular values of `a`, by the cheaper of two ways: the eigenvalues of
+    /// the p × p Gram matrix in double (about p²·q multiply-adds for p × q, p = min(m, n), plus
+    /// LAPACK's dsyevd) when the matrix is thin enough, else `decompose` (about 12·l·m·n flops with
+    /// l = count + 10 and two power iterations). The Gram way is exact, and in double it keeps the
+    /// tail of a float32 spectrum (σ down to about 1e-7 of the largest).
     public static func singularValues(of a: FloatMatrix, count: Int) -> [Float] {
         let p = min(a.rows, a.columns)
-        let l = min(count + 10, p)
         guard p > 0, count > 0 else { return [] }
-        if 2 * p <= 12 * l {
-            var work = a.values
-            var s = [Float](repeating: 0, count: p)
-            var unusedU: Float = 0, unusedV: Float = 0
-            // The row-major m × n matrix is the column-major n × m matrix Aᵀ, with the same values.
-            let info = work.withUnsafeMutableBufferPointer { pw in
-                s.withUnsafeMutableBufferPointer { ps in
-                    LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), Int32(a.columns), Int32(a.rows), pw.baseAddress,
-                                   Int32(a.columns), ps.baseAddress, &unusedU, 1, &unusedV, 1)
-                }
-            }
-            if info == 0 { return Array(s.prefix(count)) }
-        }
+        if p <= gramLimit(count), let (values, _) = gramEigen(a, vectors: false) { return Array(values.prefix(count)) }
         return decompose(a, rank: count).singularValues
+    }
+
+    /// The `count` leading left singular vectors of `a` (m × count, orthonormal columns, signs
+    /// arbitrary): eigenvectors of a·aᵀ when a is wide and thin enough, else `decompose` with four
+    /// power iterations.
+    public static func leftSingularVectors(of a: FloatMatrix, count: Int) -> FloatMatrix {
+        let k = min(count, min(a.rows, a.columns))
+        if a.rows <= a.columns, a.rows <= gramLimit(count), let (_, vectors) = gramEigen(a, vectors: true), let vectors {
+            var u = FloatMatrix(rows: a.rows, columns: k)
+            for i in 0 ..< a.rows { for c in 0 ..< k { u[i, c] = Float(vectors[i * a.rows + (a.rows - 1 - c)]) } }
+            return u
+        }
+        return decompose(a, rank: k, powerIterations: 4).u
+    }
+
+    /// The Gram way pays when p²·q is below the sketch's 12·l·p·q, l = count + 10.
+    static func gramLimit(_ count: Int) -> Int { 12 * (count + 10) }
+
+    /// Singular values (descending) from the eigenvalues of the Gram matrix of a's shorter side,
+    /// and with `vectors` the eigenvectors (row-major p × p, ascending eigenvalue order).
+    static func gramEigen(_ a: FloatMatrix, vectors: Bool) -> ([Float], [Double]?)? {
+        let wide = a.rows <= a.columns
+        let p = wide ? a.rows : a.columns, q = wide ? a.columns : a.rows
+        let rows = wide ? a.values : UnitAlignment.transpose(a.values, rows: a.rows, columns: a.columns)
+        var g = [Double](repeating: 0, count: p * p)
+        rows.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { pdg_gram_self_f64(x.baseAddress!, p, q, $0.baseAddress!) } }
+        var w = [Double](repeating: 0, count: p)
+        let info = g.withUnsafeMutableBufferPointer { pg in
+            w.withUnsafeMutableBufferPointer { pw in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: vectors ? "V" : "N")), CChar(UInt8(ascii: "U")),
+                               Int32(p), pg.baseAddress, Int32(p), pw.baseAddress)
+            }
+        }
+        guard info == 0 else { return nil }
+        return (w.reversed().map { Float(Swift.max($0, 0).squareRoot()) }, vectors ? g : nil)
     }
 
     /// The thin SVD of `a` by LAPACK's divide-and-conquer `sgesdd` (the test reference; also used
