@@ -93,6 +93,8 @@ public enum PairMeasurer {
             direct = (kernelFormat(fa), kernelFormat(fb), bytesA, bytesB)
         }
 
+        var releaser = PageReleaser(modelA: modelA, ta, release: pair.rowMapA == .identity,
+                                    modelB: modelB, tb, release: pair.rowMapB == .identity)
         var start = 0
         while start < rows {
             let count = min(rowsPerBlock, rows - start)
@@ -107,9 +109,8 @@ public enum PairMeasurer {
                     try decode(modelB, tb, map: .identity, rows: row ..< row + 1, into: bufferB)
                     sampler!.gather(bufferA, bufferB, rows: row ..< row + 1)
                 }
-                modelA.releasePages(of: ta, block)
-                modelB.releasePages(of: tb, block)
                 start += count
+                releaser.advance(to: start, last: start == rows)
                 continue
             }
             try decode(modelA, ta, map: pair.rowMapA, rows: block, into: bufferA)
@@ -138,9 +139,8 @@ public enum PairMeasurer {
                 requant!.matchingBlocks += matching
             }
             sampler?.gather(bufferA, bufferB, rows: start ..< start + count)
-            if pair.rowMapA == .identity { modelA.releasePages(of: ta, start ..< start + count) }
-            if pair.rowMapB == .identity { modelB.releasePages(of: tb, start ..< start + count) }
             start += count
+            releaser.advance(to: start, last: start == rows)
         }
         if reverseFormat != nil, let current = rounding, reverseMismatches < current.mismatches {
             rounding!.mismatches = reverseMismatches
@@ -171,6 +171,33 @@ public enum PairMeasurer {
             let stored = map.storedRow(row, rows: tensor.rowCount)
             try model.decodeRows(of: tensor, stored ..< stored + 1, into: buffer + i * rowLength)
         }
+    }
+}
+
+/// Gives the pages of rows already read back to the kernel, a few MB at a time: each release
+/// unmaps pages on every core that runs the process, so fewer, larger releases cost less, while
+/// the resident window stays a few MB per side.
+struct PageReleaser {
+    static let windowBytes = 8 << 20
+    let modelA: Model, ta: TensorInfo, releaseA: Bool
+    let modelB: Model, tb: TensorInfo, releaseB: Bool
+    let rowsPerRelease: Int
+    var released = 0
+
+    init(modelA: Model, _ ta: TensorInfo, release releaseA: Bool, modelB: Model, _ tb: TensorInfo, release releaseB: Bool) {
+        self.modelA = modelA; self.ta = ta; self.releaseA = releaseA
+        self.modelB = modelB; self.tb = tb; self.releaseB = releaseB
+        let rowBytes = max(TensorDecoder.byteCount(of: ta.type, elements: ta.rowLength) ?? 1,
+                           TensorDecoder.byteCount(of: tb.type, elements: tb.rowLength) ?? 1, 1)
+        rowsPerRelease = max(1, Self.windowBytes / rowBytes)
+    }
+
+    /// Rows before `row` have been read; releases them once a window is full, or when `last`.
+    mutating func advance(to row: Int, last: Bool) {
+        guard row - released >= rowsPerRelease || (last && row > released) else { return }
+        if releaseA { modelA.releasePages(of: ta, released ..< row) }
+        if releaseB { modelB.releasePages(of: tb, released ..< row) }
+        released = row
     }
 }
 
