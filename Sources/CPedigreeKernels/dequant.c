@@ -207,12 +207,33 @@ PDG_SIMD static void bf16_avx2(const void *src, float *dst, size_t n) {
     pdg_dequant_bf16_ref(s + 2 * i, dst + i, n - i);
 }
 
+/*
+ * Q8_0 and Q4_0 write 128 bytes of floats per 32-value block. With the output in L2 the stores
+ * bound them, and software prefetches keep that bound in reach: the input a couple of KiB ahead,
+ * the output lines PF_OUT_BLOCKS blocks (4 KiB) ahead, never past the end of dst.
+ */
+#define PF_IN_BYTES 2176
+#define PF_OUT_BLOCKS 32
+
+PDG_SIMD static inline void prefetch_block(const uint8_t *blk, float *y, size_t b, size_t blocks) {
+    /* a prefetch never faults, even past the end of src; blocks are less than a line apart, so
+     * one prefetch per block reaches every input line */
+    _mm_prefetch((const char *)((uintptr_t)blk + PF_IN_BYTES), _MM_HINT_T0);
+    if (b + PF_OUT_BLOCKS < blocks) {
+        const uintptr_t out = (uintptr_t)(y + PF_OUT_BLOCKS * PDG_QK);
+        _mm_prefetch((const char *)out, _MM_HINT_T0);
+        _mm_prefetch((const char *)(out + 64), _MM_HINT_T0);
+    }
+}
+
 PDG_SIMD static void q8_0_avx2(const void *src, float *dst, size_t n) {
     const uint8_t *s = src;
-    for (size_t b = 0; b < n / PDG_QK; b++) {
+    const size_t blocks = n / PDG_QK;
+    for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = s + b * sizeof(pdg_block_q8_0);
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
         float *y = dst + b * PDG_QK;
+        prefetch_block(blk, y, b, blocks);
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
         for (int k = 0; k < 4; k++) {
             const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 2 + 8 * k)));
             _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
@@ -224,8 +245,10 @@ PDG_SIMD static void q4_0_avx2(const void *src, float *dst, size_t n) {
     const uint8_t *s = src;
     const __m128i low4 = _mm_set1_epi8(0x0F);
     const __m256i eight = _mm256_set1_epi32(8);
-    for (size_t b = 0; b < n / PDG_QK; b++) {
+    const size_t blocks = n / PDG_QK;
+    for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = s + b * sizeof(pdg_block_q4_0);
+        prefetch_block(blk, dst + b * PDG_QK, b, blocks);
         const __m256 d = _mm256_set1_ps(_cvtsh_ss(load_u16(blk)));
         const __m128i v = _mm_loadu_si128((const __m128i *)(blk + 2));
         const __m128i lo = _mm_and_si128(v, low4);                    /* elements 0..15 */

@@ -158,71 +158,140 @@ void pdg_dequant_q8_k(const void *src, float *dst, size_t n) {
 #if PDG_X86
 #define PDG_SIMD __attribute__((target("avx2,f16c,fma")))
 
-/* y[0..31] = d * q - m for 32 bytes of quants (each 0..255) */
-PDG_SIMD static inline void affine32(float *y, __m256i q8, __m256 d, __m256 m) {
-    const __m128i lo = _mm256_castsi256_si128(q8), hi = _mm256_extracti128_si256(q8, 1);
-    const __m128i parts[4] = { lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8) };
-    for (int k = 0; k < 4; k++) {
-        const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k]));
-        _mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(d, q), m));
-    }
+/*
+ * The decoders below write 1 KiB of floats per 256-value block, so with the output in L2 (a
+ * 64 KiB chunk does not fit L1) they are bound by the stores rather than by arithmetic. Two
+ * software prefetches keep that bound in reach: the input a couple of KiB ahead, and the output
+ * lines a few blocks ahead (never past the end of dst), so the stores find their lines in L1.
+ */
+#define PF_IN_BYTES 2304
+#define PF_OUT_BLOCKS 4
+
+/* `lines` cache lines from `bytes` past p; a prefetch never faults, even past the end of src */
+PDG_SIMD static inline void prefetch_ahead(const void *p, size_t bytes, int lines) {
+    const uintptr_t a = (uintptr_t)p + bytes;
+    for (int k = 0; k < lines; k++) _mm_prefetch((const char *)(a + 64 * (uintptr_t)k), _MM_HINT_T0);
 }
 
+/* the 1 KiB of output of block b + PF_OUT_BLOCKS, when that block is still inside dst */
+PDG_SIMD static inline void prefetch_out_k(float *y, size_t b, size_t blocks) {
+    if (b + PF_OUT_BLOCKS < blocks) prefetch_ahead(y, PF_OUT_BLOCKS * PDG_QK_K * sizeof(float), 16);
+}
+
+/* The 8 six-bit scales and 8 mins of Q4_K / Q5_K (scale_min_k4 for j = 0..7), one per byte:
+ * bytes 0..3 keep the low 6 bits of q[0..3] (scales) and q[4..7] (mins); bytes 4..7 join the
+ * nibbles of q[8..11] with the top 2 bits of q[0..3] (scales) and q[4..7] (mins). */
+static inline void scales_mins_k4(const uint8_t *q, uint64_t *scales, uint64_t *mins) {
+    uint32_t a, b, c;
+    memcpy(&a, q, 4);
+    memcpy(&b, q + 4, 4);
+    memcpy(&c, q + 8, 4);
+    const uint32_t sc_hi = (c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4);
+    const uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4);
+    *scales = (uint64_t)(a & 0x3F3F3F3Fu) | ((uint64_t)sc_hi << 32);
+    *mins = (uint64_t)(b & 0x3F3F3F3Fu) | ((uint64_t)m_hi << 32);
+}
+
+/* d1[j] = d * sc[j] and m1[j] = dmin * m[j] for the 8 sub-blocks, each one float product as in
+ * the scalar twin; d and dmin are the two fp16 fields at blk. */
+PDG_SIMD static inline void sub_block_factors(const uint8_t *blk, float d1[8], float m1[8]) {
+    uint32_t dd;
+    memcpy(&dd, blk, 4);
+    const __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dd));   /* d, dmin */
+    uint64_t sc, m;
+    scales_mins_k4(blk + 4, &sc, &m);
+    const __m256 scf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi64x(0, (long long)sc)));
+    const __m256 mf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi64x(0, (long long)m)));
+    _mm256_storeu_ps(d1, _mm256_mul_ps(_mm256_broadcastss_ps(dm), scf));
+    _mm256_storeu_ps(m1, _mm256_mul_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dm)), mf));
+}
+
+/* Each 8 bytes of quants widen once to 32-bit lanes; the low nibbles (sub-block 2c) and the high
+ * nibbles (sub-block 2c + 1) come out of them with one and / one shift, then y = d1 * q - m1. */
 PDG_SIMD static void q4_k_avx2(const void *src, float *dst, size_t n) {
     const uint8_t *s = src;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    for (size_t b = 0; b < n / PDG_QK_K; b++) {
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
+    const size_t blocks = n / PDG_QK_K;
+    for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = s + b * PDG_BYTES_Q4_K;
-        const float d = _cvtsh_ss(rd16(blk)), dmin = _cvtsh_ss(rd16(blk + 2));
-        const uint8_t *scales = blk + 4, *qs = blk + 16;
         float *y = dst + b * PDG_QK_K;
+        prefetch_ahead(blk, PF_IN_BYTES, 3);   /* 144 bytes span at most 3 lines */
+        prefetch_out_k(y, b, blocks);
+        float d1[8], m1[8];
+        sub_block_factors(blk, d1, m1);
+        const uint8_t *qs = blk + 16;
         for (int c = 0; c < 4; c++) {
-            uint8_t sc, m;
-            scale_min_k4(2 * c, scales, &sc, &m);
-            const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
-            scale_min_k4(2 * c + 1, scales, &sc, &m);
-            const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-            affine32(y + 64 * c, _mm256_and_si256(v, low4), d1, m1);
-            affine32(y + 64 * c + 32, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4), d2, m2);
+            const __m256 da = _mm256_broadcast_ss(d1 + 2 * c), ma = _mm256_broadcast_ss(m1 + 2 * c);
+            const __m256 db = _mm256_broadcast_ss(d1 + 2 * c + 1), mb = _mm256_broadcast_ss(m1 + 2 * c + 1);
+            for (int k = 0; k < 4; k++) {
+                const __m256i w = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 32 * c + 8 * k)));
+                const __m256 lo = _mm256_cvtepi32_ps(_mm256_and_si256(w, low4));
+                const __m256 hi = _mm256_cvtepi32_ps(_mm256_srli_epi32(w, 4));
+                _mm256_storeu_ps(y + 64 * c + 8 * k, _mm256_sub_ps(_mm256_mul_ps(da, lo), ma));
+                _mm256_storeu_ps(y + 64 * c + 32 + 8 * k, _mm256_sub_ps(_mm256_mul_ps(db, hi), mb));
+            }
         }
     }
 }
 
+/* The bytes of v shifted left by s (right by -s) in 16-bit lanes: the bits that cross from one
+ * byte into the next land only in bits a caller masks off. */
+PDG_SIMD static inline __m256i shift16(__m256i v, int s) {
+    return s >= 0 ? _mm256_slli_epi16(v, s) : _mm256_srli_epi16(v, -s);
+}
+
+/* As Q4_K, with the fifth bit of element 64c + i (bit 2c of qh[i]) or 64c + 32 + i (bit 2c + 1)
+ * or-ed in as 16. The 5-bit quants of a chunk are built 32 bytes at a time and parked in q[64],
+ * from where each 8 widen to 32-bit lanes with one load. */
 PDG_SIMD static void q5_k_avx2(const void *src, float *dst, size_t n) {
     const uint8_t *s = src;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i sixteen = _mm256_set1_epi8(16);
-    for (size_t b = 0; b < n / PDG_QK_K; b++) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
+    const size_t blocks = n / PDG_QK_K;
+    for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = s + b * PDG_BYTES_Q5_K;
-        const float d = _cvtsh_ss(rd16(blk)), dmin = _cvtsh_ss(rd16(blk + 2));
-        const uint8_t *scales = blk + 4, *qs = blk + 48;
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 16));
         float *y = dst + b * PDG_QK_K;
+        prefetch_ahead(blk, PF_IN_BYTES, 4);   /* 176 bytes span at most 4 lines */
+        prefetch_out_k(y, b, blocks);
+        float d1[8], m1[8];
+        sub_block_factors(blk, d1, m1);
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 16));
+        const uint8_t *qs = blk + 48;
         for (int c = 0; c < 4; c++) {
-            uint8_t sc, m;
-            scale_min_k4(2 * c, scales, &sc, &m);
-            const __m256 d1 = _mm256_set1_ps(d * (float)sc), m1 = _mm256_set1_ps(dmin * (float)m);
-            scale_min_k4(2 * c + 1, scales, &sc, &m);
-            const __m256 d2 = _mm256_set1_ps(d * (float)sc), m2 = _mm256_set1_ps(dmin * (float)m);
             const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-            const __m256i bit1 = _mm256_set1_epi8((char)(1 << (2 * c))), bit2 = _mm256_set1_epi8((char)(2 << (2 * c)));
-            const __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit1), bit1), sixteen);
-            const __m256i h2 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit2), bit2), sixteen);
-            affine32(y + 64 * c, _mm256_or_si256(_mm256_and_si256(v, low4), h1), d1, m1);
-            affine32(y + 64 * c + 32, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4), h2), d2, m2);
+            uint8_t q[64];
+            _mm256_storeu_si256((__m256i *)q, _mm256_or_si256(_mm256_and_si256(v, low4),
+                                                            _mm256_and_si256(shift16(qh, 4 - 2 * c), bit4)));
+            _mm256_storeu_si256((__m256i *)(q + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+                                                                   _mm256_and_si256(shift16(qh, 3 - 2 * c), bit4)));
+            const __m256 da = _mm256_broadcast_ss(d1 + 2 * c), ma = _mm256_broadcast_ss(m1 + 2 * c);
+            const __m256 db = _mm256_broadcast_ss(d1 + 2 * c + 1), mb = _mm256_broadcast_ss(m1 + 2 * c + 1);
+            for (int k = 0; k < 4; k++) {
+                const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8 * k))));
+                const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + 32 + 8 * k))));
+                _mm256_storeu_ps(y + 64 * c + 8 * k, _mm256_sub_ps(_mm256_mul_ps(da, lo), ma));
+                _mm256_storeu_ps(y + 64 * c + 32 + 8 * k, _mm256_sub_ps(_mm256_mul_ps(db, hi), mb));
+            }
         }
     }
 }
 
+/* The 16 products d * scale come out of one widening per 8 scales; the 6-bit quants of 32
+ * elements are built as signed bytes and parked in q[32], from where each 8 widen with one load. */
 PDG_SIMD static void q6_k_avx2(const void *src, float *dst, size_t n) {
     const uint8_t *s = src;
     const __m256i low4 = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
-    for (size_t b = 0; b < n / PDG_QK_K; b++) {
+    const size_t blocks = n / PDG_QK_K;
+    for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = s + b * PDG_BYTES_Q6_K;
-        const int8_t *scales = (const int8_t *)(blk + 192);
-        const float d = _cvtsh_ss(rd16(blk + 208));
         float *y = dst + b * PDG_QK_K;
+        prefetch_ahead(blk, PF_IN_BYTES, 4);   /* 210 bytes span at most 4 lines */
+        prefetch_out_k(y, b, blocks);
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(rd16(blk + 208)));
+        float ds[16];   /* d * scales[j], one float product each */
+        for (int half = 0; half < 2; half++) {
+            const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk + 192 + 8 * half)));
+            _mm256_storeu_ps(ds + 8 * half, _mm256_mul_ps(d, _mm256_cvtepi32_ps(sc)));
+        }
         for (int h = 0; h < 2; h++) {
             const __m256i l0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
             const __m256i l1 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32));
@@ -232,15 +301,12 @@ PDG_SIMD static void q6_k_avx2(const void *src, float *dst, size_t n) {
                                      _mm256_and_si256(_mm256_srli_epi16(l1, 4), low4) };
             for (int k = 0; k < 4; k++) {
                 const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three);
-                /* q in -32..31 as signed bytes */
-                const __m256i q = _mm256_sub_epi8(_mm256_or_si256(low[k], _mm256_slli_epi16(hi2, 4)), bias);
-                const __m128i qlo = _mm256_castsi256_si128(q), qhi = _mm256_extracti128_si256(q, 1);
-                const __m128i parts[4] = { qlo, _mm_srli_si128(qlo, 8), qhi, _mm_srli_si128(qhi, 8) };
-                const __m256 s0 = _mm256_set1_ps(d * (float)scales[8 * h + 2 * k]);
-                const __m256 s1 = _mm256_set1_ps(d * (float)scales[8 * h + 2 * k + 1]);
+                int8_t q[32];   /* q in -32..31 */
+                _mm256_storeu_si256((__m256i *)q, _mm256_sub_epi8(_mm256_or_si256(low[k], _mm256_slli_epi16(hi2, 4)), bias));
+                const __m256 s0 = _mm256_broadcast_ss(ds + 8 * h + 2 * k), s1 = _mm256_broadcast_ss(ds + 8 * h + 2 * k + 1);
                 float *yk = y + 128 * h + 32 * k;
                 for (int p = 0; p < 4; p++) {
-                    const __m256 qf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[p]));
+                    const __m256 qf = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8 * p))));
                     _mm256_storeu_ps(yk + 8 * p, _mm256_mul_ps(p < 2 ? s0 : s1, qf));
                 }
             }

@@ -96,6 +96,28 @@ import Testing
         }
     }
 
+    /// The same on rows longer than the kernels' prefetch distances, read from odd byte offsets
+    /// (the blocks of a GGUF tensor need not be aligned), with nothing written past the row.
+    @Test(arguments: ["Q4_K", "Q5_K", "Q6_K"], [0, 1, 3])
+    func simdEqualsScalarOnLongUnalignedRows(_ name: String, offset: Int) throws {
+        let type = try #require(GGMLType.named(name))
+        let (fast, ref): (RowKernel, RowKernel) = switch name {
+        case "Q4_K": (pdg_dequant_q4_k, pdg_dequant_q4_k_ref)
+        case "Q5_K": (pdg_dequant_q5_k, pdg_dequant_q5_k_ref)
+        default: (pdg_dequant_q6_k, pdg_dequant_q6_k_ref)
+        }
+        let blocks = 41, n = blocks * type.blockElements
+        let bytes = [UInt8](repeating: 0xA5, count: offset) + DequantTests.blocks(type, count: blocks, seed: UInt64(type.id) * 7 + UInt64(offset))
+        func decode(_ kernel: RowKernel) -> [Float] {
+            var out = [Float](repeating: 7, count: n + 16)
+            bytes.withUnsafeBytes { src in out.withUnsafeMutableBufferPointer { kernel(src.baseAddress! + offset, $0.baseAddress, n) } }
+            return out
+        }
+        let a = decode(fast), b = decode(ref)
+        #expect(zip(a, b).allSatisfy(sameFloat), "\(name) at offset \(offset): fast and scalar kernels differ")
+        #expect(a[n...].allSatisfy { $0 == 7 }, "\(name) wrote past the row")
+    }
+
     /// Types without golden vectors (Q8_1, Q8_K, Q1_0, Q2_0), against values derived by hand
     /// from ggml's block definitions.
     @Test func typesWithoutVectors() throws {
