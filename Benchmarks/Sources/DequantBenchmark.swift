@@ -2,12 +2,12 @@ import CPedigreeKernels
 import Foundation
 import PedigreeFormats
 
-/// `PedigreeBenchmarks dequant [MiB]`: per ggml type, dequantization speed in input bytes per
+/// `PedigreeBenchmarks dequant [MiB] [chunk KiB]`: per ggml type, dequantization speed in input bytes per
 /// second against a plain read of the same input bytes in the same run.
 ///
 /// Each type decodes the same amount of input (default 64 MiB, past the last-level cache) in
-/// chunks whose output (16 Ki floats = 64 KiB) stays in cache and is overwritten by the next
-/// chunk, so the figure is the decoder's, not the store bandwidth's. Inputs are real blocks: the
+/// chunks whose output (by default 16 Ki floats = 64 KiB, in L2; 16 KiB stays in L1) stays in
+/// cache and is overwritten by the next chunk, so the figure is the decoder's, not the memory's. Inputs are real blocks: the
 /// reference quantizers' output where one exists, else random bytes with normal scales.
 enum DequantBenchmark {
     typealias Kernel = @convention(c) (UnsafeRawPointer?, UnsafeMutablePointer<Float>?, Int) -> Void
@@ -51,7 +51,7 @@ enum DequantBenchmark {
     static func run(_ arguments: [String]) {
         let mib = arguments.first.flatMap(Int.init) ?? 64
         let inputBytes = mib << 20
-        let chunkElements = 16 * 1024
+        let chunkElements = (arguments.dropFirst().first.flatMap(Int.init) ?? 64) * 256
         let output = UnsafeMutablePointer<Float>.allocate(capacity: chunkElements)
         defer { output.deallocate() }
         print("dequantization, \(mib) MiB of input per type, output in \(chunkElements * 4 / 1024) KiB chunks; SIMD: \(pdg_dequant_uses_simd() != 0 ? "AVX2/F16C" : "none (scalar)")")
@@ -65,8 +65,8 @@ enum DequantBenchmark {
             defer { input.deallocate() }
             fill(input, blocks: blocks, type: type, case: c)
             let blocksPerChunk = max(1, chunkElements / type.blockElements)
-            let read = best(of: 3) { sink ^= readAll(input, bytes) }
-            let decode = best(of: 3) {
+            let read = best(of: 5) { sink ^= readAll(input, bytes) }
+            let decode = best(of: 5) {
                 var b = 0
                 while b < blocks {
                     let count = min(blocksPerChunk, blocks - b)
