@@ -48,12 +48,22 @@ public enum HiddenPermutationTest {
         m.withUnsafeBufferPointer { m in
             rowMeans.withUnsafeMutableBufferPointer { rowMeans in
                 columnMeans.withUnsafeMutableBufferPointer { columnMeans in
+                    // Sums in four interleaved lanes (a fixed order, so the same bits on every run).
                     for i in 0 ..< d {
-                        var row = 0.0
-                        for j in 0 ..< d {
+                        var lanes = SIMD4<Double>()
+                        var j = 0
+                        while j + 4 <= d {
+                            let v = SIMD4<Double>(Double(m[i * d + j]), Double(m[i * d + j + 1]), Double(m[i * d + j + 2]), Double(m[i * d + j + 3]))
+                            lanes += v
+                            columnMeans[j] += v[0]; columnMeans[j + 1] += v[1]; columnMeans[j + 2] += v[2]; columnMeans[j + 3] += v[3]
+                            j += 4
+                        }
+                        var row = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+                        while j < d {
                             let v = Double(m[i * d + j])
                             row += v
                             columnMeans[j] += v
+                            j += 1
                         }
                         rowMeans[i] = row
                         trace += Double(m[i * d + i])
@@ -63,10 +73,21 @@ public enum HiddenPermutationTest {
                     let grand = total / Double(d * d)
                     for i in 0 ..< d {
                         let r = rowMeans[i]
-                        for j in 0 ..< d {
-                            let v = Double(m[i * d + j]) - r - columnMeans[j] + grand
-                            sumSquares += v * v
+                        var lanes = SIMD4<Double>()
+                        var j = 0
+                        while j + 4 <= d {
+                            let v = SIMD4<Double>(Double(m[i * d + j]), Double(m[i * d + j + 1]), Double(m[i * d + j + 2]), Double(m[i * d + j + 3]))
+                                - r - SIMD4<Double>(columnMeans[j], columnMeans[j + 1], columnMeans[j + 2], columnMeans[j + 3]) + grand
+                            lanes += v * v
+                            j += 4
                         }
+                        var row = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+                        while j < d {
+                            let v = Double(m[i * d + j]) - r - columnMeans[j] + grand
+                            row += v * v
+                            j += 1
+                        }
+                        sumSquares += row
                     }
                     let variance = sumSquares / Double(d - 1)
                     guard variance > 0, variance.isFinite else { return }
