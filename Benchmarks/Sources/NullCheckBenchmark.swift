@@ -7,11 +7,11 @@ import PedigreeFormats
 /// generators (Gaussian, resampled from the fixtures' trained tensors, a shared token-frequency
 /// direction), the fixture models the manifest calls unrelated against each other and against
 /// base's descendants, then the descendants (synthetic permuted copies and every manifest pair
-/// whose expected relation is not unrelated). Default 170 pairs per kind (1020 synthetic pairs),
+/// whose expected relation is not unrelated). Default 500 pairs per kind (3000 synthetic pairs),
 /// hidden size 64; `null-check N - WIDTH llama,bert` runs only the synthetic pairs of that width.
 enum NullCheckBenchmark {
     static func run(_ arguments: [String]) {
-        let perKind = arguments.first.flatMap { Int($0) } ?? 170
+        let perKind = arguments.first.flatMap { Int($0) } ?? 500
         let root = arguments.count > 1 && arguments[1] != "-" ? arguments[1] : FileManager.default.currentDirectoryPath + "/../shared/fixtures"
         let hidden = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
         let families = arguments.count > 3 ? arguments[3].split(separator: ",").compactMap { PipelineNullCheck.Shape.Family(rawValue: String($0)) } : [.llama, .bert]
@@ -31,17 +31,23 @@ enum NullCheckBenchmark {
             print(String(format: "null check of the whole compare pipeline, alpha %.2f (%.1f s):", r.alpha, seconds))
             for kind in r.kinds.keys.sorted() {
                 let k = r.kinds[kind]!
-                print(String(format: "  %@ %5d pairs: false positives plain %d, residual alignment %d (residual agreement below alpha %d)",
+                print(String(format: "  %@ %5d pairs: false positives plain %d, residual alignment %d (residual agreement below alpha/2 %d)",
                              kind.padding(toLength: 24, withPad: " ", startingAt: 0), k.pairs, k.plainFalsePositives, k.residualFalsePositives, k.residualAgreementsBelowAlpha))
             }
-            print(String(format: "  total %d unrelated pairs: false positives plain test %d, residual alignment %d; rate %.4f, Wilson 95%% upper %.4f (residual agreement alone below alpha on %d pairs)",
+            print(String(format: "  total %d unrelated pairs: false positives plain test %d, residual alignment %d; rate %.4f, Wilson 95%% upper %.4f (residual agreement alone below alpha/2 on %d pairs, kept unrelated by the confirming tensors)",
                          r.pairs, r.plainFalsePositives, r.residualFalsePositives, r.rate, r.rateUpper95, r.residualAgreementsBelowAlpha))
+            let plain = AlignmentNullCheck.wilson(Double(r.plainFalsePositives), Double(r.pairs))
+            let residual = AlignmentNullCheck.wilson(Double(r.residualFalsePositives), Double(r.pairs))
+            print(String(format: "  per path: plain test rate %.4f (upper %.4f), residual alignment rate %.4f (upper %.4f)", plain.0, plain.1, residual.0, residual.1))
             for p in r.falsePositivePairs {
                 print(String(format: "  false positive: %@ -> %@ by %@ (log10 p %.2f)", p.kind, p.relation.rawValue, p.method, p.log10PValue))
             }
             print(String(format: "  %d descendants (%d synthetic, %d manifest pairs): %d detected with log10 p < -6; weakest log10 p = %.1f (%@)",
                          r.descendants.count, r.descendants.count - (withFixtures ? descendants.count : 0), withFixtures ? descendants.count : 0,
                          r.descendants.filter(\.detected).count, r.weakestDescendantLog10P, r.weakestDescendant))
+            var relations = [String: Int]()
+            for d in r.descendants { relations["\(d.name.contains(" vs ") ? "manifest" : String(d.name.split(separator: " ").dropFirst(3).joined(separator: " "))) -> \(d.relation.rawValue)", default: 0] += 1 }
+            print("  descendant verdicts: " + relations.keys.sorted().map { "\($0) \(relations[$0]!)" }.joined(separator: ", "))
             for name in r.missedDescendants { print("  NOT detected: \(name) (\(r.descendants.first { $0.name == name }!.relation.rawValue))") }
         } catch {
             print("null-check: \(error)")

@@ -199,11 +199,14 @@ public enum PipelineNullCheck {
     }
 
     /// `w` with the attention heads of layer 0 permuted (key/value groups moved whole, query
-    /// heads within their group), the function unchanged.
+    /// heads within their group; never the identity), the function unchanged.
     static func headPermuted(_ w: Weights, random: inout SeededRandom) -> Weights {
         let s = w.shape, hd = s.headDim, perGroup = s.heads / s.kvHeads
-        let groups = random.permutation(s.kvHeads)
-        let heads = groups.flatMap { g in random.permutation(perGroup).map { g * perGroup + $0 } }
+        var groups = [Int](), heads = Array(0 ..< s.heads)
+        while heads == Array(0 ..< s.heads) {   // not the identity
+            groups = random.permutation(s.kvHeads)
+            heads = groups.flatMap { g in random.permutation(perGroup).map { g * perGroup + $0 } }
+        }
         func rows(_ order: [Int]) -> [Int] { order.flatMap { h in (0 ..< hd).map { h * hd + $0 } } }
         let q = rows(heads), kv = rows(s.kvHeads == s.heads ? heads : groups)
         var out = w
@@ -250,7 +253,8 @@ public enum PipelineNullCheck {
         public var plainFalsePositives = 0
         /// Called unrelated by the plain test, then related by the residual-stream alignment.
         public var residualFalsePositives = 0
-        /// The residual-stream agreement alone below alpha (whatever the final verdict).
+        /// The residual-stream agreement alone below its share of alpha (alpha/2), whatever the
+        /// final verdict: the pairs on which only the confirming tensors kept the verdict unrelated.
         public var residualAgreementsBelowAlpha = 0
     }
 
@@ -313,7 +317,7 @@ public enum PipelineNullCheck {
                 if pair.method == "residual-alignment" { k.residualFalsePositives += 1 } else { k.plainFalsePositives += 1 }
                 falsePositives.append(pair)
             }
-            if let p = pair.residualLog10PValue, p < log10(alpha) { k.residualAgreementsBelowAlpha += 1 }
+            if let p = pair.residualLog10PValue, p < log10(alpha / Double(AlignmentJudge.testsPerPair)) { k.residualAgreementsBelowAlpha += 1 }
             counts[pair.kind] = k
         }
         for shape in shapes {
@@ -341,8 +345,10 @@ public enum PipelineNullCheck {
         for shape in shapes {
             let pool = pools[shape.family] ?? [:]
             for i in 0 ..< descendantsPerShape {
-                let kind = pool.isEmpty || i % 2 == 0 ? "gaussian" : "resampled"
-                let a = generate(shape, kind: kind, pools: pool, profile: nil, random: &random)
+                let kinds = pool.isEmpty ? ["gaussian", "shared-direction"] : ["gaussian", "resampled", "shared-direction"]
+                let kind = kinds[i % kinds.count]
+                let profile = kind == "shared-direction" ? Self.profile(count: max(shape.vocabulary, shape.positions), random: &random) : nil
+                let a = generate(shape, kind: kind, pools: pool, profile: profile, random: &random)
                 let p = random.permutation(shape.hidden)
                 let label = "\(shape.family.rawValue) \(kind) #\(i)"
                 add(label + " residual-permuted", try compare(a, residualPermuted(a, p)))
