@@ -45,6 +45,9 @@ enum NullCheckBenchmark {
             print(String(format: "  %d descendants (%d synthetic, %d manifest pairs): %d detected with log10 p < -6; weakest log10 p = %.1f (%@)",
                          r.descendants.count, r.descendants.count - (withFixtures ? descendants.count : 0), withFixtures ? descendants.count : 0,
                          r.descendants.filter(\.detected).count, r.weakestDescendantLog10P, r.weakestDescendant))
+            if let manifest = r.descendants.filter({ $0.name.contains(" vs ") }).max(by: { $0.log10PValue < $1.log10PValue }) {
+                print(String(format: "  weakest manifest descendant: %@ (%@), log10 p = %.1f", manifest.name, manifest.relation.rawValue, manifest.log10PValue))
+            }
             var relations = [String: Int]()
             for d in r.descendants { relations["\(d.name.contains(" vs ") ? "manifest" : String(d.name.split(separator: " ").dropFirst(3).joined(separator: " "))) -> \(d.relation.rawValue)", default: 0] += 1 }
             print("  descendant verdicts: " + relations.keys.sorted().map { "\($0) \(relations[$0]!)" }.joined(separator: ", "))
