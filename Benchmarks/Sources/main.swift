@@ -14,5 +14,6 @@ case "corename": print(String(cString: openblas_get_corename()))
 case "alignment": AlignmentBenchmark.run(Array(arguments.dropFirst()))
 case "delta-svd": DeltaSVDBenchmark.run(Array(arguments.dropFirst()))
 case "residual": ResidualBenchmark.run(Array(arguments.dropFirst()))
-default: print("usage: PedigreeBenchmarks compare|make|readonce|similarity|inspect|corename|alignment|delta-svd|residual ...")
+case "null-check": NullCheckBenchmark.run(Array(arguments.dropFirst()))
+default: print("usage: PedigreeBenchmarks compare|make|readonce|similarity|inspect|corename|alignment|delta-svd|residual|null-check ...")
 }

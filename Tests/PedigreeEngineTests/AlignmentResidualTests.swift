@@ -44,6 +44,7 @@ import PedigreeFormats
             let c = Comparator.compare(base, copy)
             #expect(c.verdict.relation == .permuted, "\(fixture): \(c.verdict.summary)")
             #expect(c.verdict.method == "residual-alignment")
+            #expect(c.verdict.evidence.contains { $0.contains("decided at alpha/2 = 0.005 (Bonferroni)") })
             let residual = try #require(c.alignment?.residual)
             #expect(residual.permutation == p)
             #expect(residual.matchedUnits == d && residual.bestMatchAgreement == d)

@@ -48,9 +48,15 @@ public struct ResidualAlignment: Codable, Sendable, Equatable {
 /// head, the position embedding, or the first query projection), by the exact linear assignment
 /// on the correlation of their columns. Independent models give two unrelated matchings (about
 /// one unit in common); a copy gives the same one. The agreement's p-value is the upper tail of
-/// the fixed points of a uniform random permutation of the width; only when it is below alpha are
+/// the fixed points of a uniform random permutation of the width; only when it is below alpha/2 are
 /// the tensors read in full and measured with b's residual axis reordered. It runs only on pairs
 /// the plain test calls unrelated, on at most a few hundred sampled rows per source.
+///
+/// That null assumes the two matchings independent under H0. It fails when a model writes one
+/// structure into both sources (measured: a token-frequency profile shared by the pair along one
+/// residual direction of each model puts the agreement below alpha on about a quarter of
+/// unrelated pairs): the verdict then rests on the tensors besides the sources, which must be
+/// shared after the permutation before it relates the models (none did, in `PipelineNullCheck`).
 ///
 /// What it does not handle: sign flips or rotations of the residual stream (not a permutation),
 /// a residual permutation combined with other changes is reported as `derived` or `related`.

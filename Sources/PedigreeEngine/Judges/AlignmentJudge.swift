@@ -102,10 +102,15 @@ enum AlignmentJudge {
 extension AlignmentJudge {
     /// A residual-stream permutation (`ResidualStreamAlignment`), tried only on an `unrelated`
     /// verdict: the agreement of two independently found permutations of the hidden dimension,
-    /// then, when it is significant, every tensor measured with b's residual axis in a's order.
+    /// then, when it is significant (below alpha/2: the pair's second test, Bonferroni; the measured
+    /// false-positive rate of the whole pipeline is `PipelineNullCheck`'s), every tensor measured
+    /// with b's residual axis in a's order.
     /// `permuted` when all of them (and every tensor without a residual axis) are equal; `derived`
     /// or `related` when the aligned tensors are shared (cosine >= 0.5) but not equal; otherwise
     /// the verdict stays `unrelated` and carries the check in its alignment section.
+    /// Tests a pair can get: the plain hidden-permutation test, then the residual alignment.
+    static let testsPerPair = 2
+
     static func residual(_ context: JudgeContext, _ base: Judgement) -> Judgement? {
         guard base.verdict.relation == .unrelated, let d = context.pairing.hiddenSize else { return nil }
         let estimated: ResidualAlignment?
@@ -130,7 +135,11 @@ extension AlignmentJudge {
             judgement.alignment = AlignmentReport(method: method, layers: [], log10PValue: nil, equalAfterAlignment: false, residual: found)
             return judgement
         }
-        guard log10P < log10(context.alpha) else { return unchanged(": no permutation of the residual stream relates the models either") }
+        // A second test on a pair the plain test already tried: Bonferroni, it decides at alpha/2.
+        let share = context.alpha / Double(AlignmentJudge.testsPerPair)
+        let calibration = String(format: "the residual alignment is a second test on this pair, decided at alpha/%d = %.3g (Bonferroni), and it relates the models only when tensors besides its two sources confirm the permutation",
+                                 AlignmentJudge.testsPerPair, share)
+        guard log10P < log10(share) else { return unchanged(String(format: ": not below alpha/%d = %.3g, no permutation of the residual stream relates the models either", AlignmentJudge.testsPerPair, share)) }
         do throws(ReadError) {
             found = try ResidualStreamAlignment.apply(found, context.a, context.b, pairs: context.measured.map(\.pair))
         } catch {
@@ -184,6 +193,7 @@ extension AlignmentJudge {
             String(format: "%@ (on the aligned residual stream): %d of %d heads agree between the query/key and value/output matchings (log10 p = %.1f)", l.block, l.matchedHeads, l.heads, l.log10PValue)
         }
         lines += notes
+        lines.append(calibration)
         lines.append("the plain hidden-permutation test follows (a permuted residual stream hides from it):")
         let equal = context.complete && context.measured.allSatisfy {
             equalNames.contains($0.pair.a.name) || (!alignedNames.contains($0.pair.a.name) && context.valuesAgree($0))
