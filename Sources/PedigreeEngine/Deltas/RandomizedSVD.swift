@@ -104,9 +104,9 @@ public enum RandomizedSVD {
     }
 
     /// The `count` largest singular values of `a`, by the cheaper of two ways: the eigenvalues of
-    /// the p × p Gram matrix in double (about p²·q multiply-adds for p × q, p = min(m, n), plus
-    /// LAPACK's dsyevd) when the matrix is thin enough, else `decompose` (about 12·l·m·n flops with
-    /// l = count + 10 and two power iterations). The Gram way is exact, and in double it keeps the
+    /// the p × p Gram matrix in double (about p²·q/2 multiply-adds for p × q, p = min(m, n), plus
+    /// LAPACK's dsyevd) when the matrix is thin enough (`gramLimit`), else `decompose` (about
+    /// 12·l·m·n flops with l = count + 10 and two power iterations). The Gram way is exact, and in double it keeps the
     /// tail of a float32 spectrum (σ down to about 1e-7 of the largest).
     public static func singularValues(of a: FloatMatrix, count: Int) -> [Float] {
         let p = min(a.rows, a.columns)
@@ -128,8 +128,10 @@ public enum RandomizedSVD {
         return decompose(a, rank: k, powerIterations: 4).u
     }
 
-    /// The Gram way pays when p²·q is below the sketch's 12·l·p·q, l = count + 10.
-    static func gramLimit(_ count: Int) -> Int { 12 * (count + 10) }
+    /// The Gram way pays while p stays a few times the sketch's width l = count + 10: its product
+    /// (p²·q/2 multiply-adds) is below the sketch's 12·l·p·q flops up to p = 12·l, but the
+    /// eigen-decomposition (≈ 4/3·p³, half of it matrix-vector work) overtakes it from about 4·l.
+    static func gramLimit(_ count: Int) -> Int { 4 * (count + 10) }
 
     /// Singular values (descending) from the eigenvalues of the Gram matrix of a's shorter side,
     /// and with `vectors` the eigenvectors (row-major p × p, ascending eigenvalue order).
