@@ -162,8 +162,8 @@ public enum HeadAlignment {
                 var va = try load(pair.a, map: pair.rowMapA, from: a), vb = try load(pair.b, map: pair.rowMapB, from: b)
                 var width = pair.a.rowLength
                 if role == .output {
-                    va = UnitAlignment.transpose(va, rows: pair.a.rowCount, columns: pair.a.rowLength)
-                    vb = UnitAlignment.transpose(vb, rows: pair.a.rowCount, columns: pair.a.rowLength)
+                    va = FloatMatrix.transposed(va, rows: pair.a.rowCount, columns: pair.a.rowLength)
+                    vb = FloatMatrix.transposed(vb, rows: pair.a.rowCount, columns: pair.a.rowLength)
                     width = pair.a.rowCount
                 }
                 if let residual { vb = UnitAlignment.reorderColumns(vb, width: width, residual) }

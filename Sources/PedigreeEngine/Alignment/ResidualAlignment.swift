@@ -194,7 +194,7 @@ public enum ResidualStreamAlignment {
             var va = try load(pair.a, pair.rowMapA, a), vb = try load(pair.b, pair.rowMapB, b)
             var width = 1
             if !vector && pair.hiddenAxis == 1 {   // residual columns: units of `rows` values
-                va = UnitAlignment.transpose(va, rows: rows, columns: length); vb = UnitAlignment.transpose(vb, rows: rows, columns: length)
+                va = FloatMatrix.transposed(va, rows: rows, columns: length); vb = FloatMatrix.transposed(vb, rows: rows, columns: length)
                 width = rows
             } else if !vector {
                 width = length

@@ -227,7 +227,7 @@ public enum UnitAlignment {
             try vb.withUnsafeMutableBufferPointer { (p) throws(ReadError) in try b.decodeRows(of: pair.b, 0 ..< rows, into: p.baseAddress!) }
             var width = length
             if side == .output {   // [h, n] -> n units of h values
-                va = transpose(va, rows: rows, columns: length); vb = transpose(vb, rows: rows, columns: length)
+                va = FloatMatrix.transposed(va, rows: rows, columns: length); vb = FloatMatrix.transposed(vb, rows: rows, columns: length)
                 width = rows
             } else if side == .bias {
                 width = 1
@@ -243,12 +243,6 @@ public enum UnitAlignment {
         guard let x, let y else { return nil }
         let bits: (FloatFormat) -> Int = { switch $0 { case .f64: 52; case .f32: 23; case .f16: 10; case .bf16: 7 } }
         return bits(x) <= bits(y) ? x : y
-    }
-
-    static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: x.count)
-        for r in 0 ..< rows { for c in 0 ..< columns { y[c * rows + r] = x[r * columns + c] } }
-        return y
     }
 
     /// Rows of `width` values with b's residual units put in a's order (`residual[i]`: b's unit for

@@ -38,6 +38,24 @@ public struct FloatMatrix: Sendable, Equatable {
 
     /// Rows `0 ..< rows` of `tensor` in canonical (Hugging Face) row order, decoded to Float32.
     /// - Throws: `ReadError` `.unsupportedType` when the tensor's type has no decoder.
+    /// The transpose of the row-major rows × columns `x` (columns × rows), in tiles that stay in cache.
+    static func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        let tile = 32
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    for c0 in stride(from: 0, to: columns, by: tile) {
+                        for r in r0 ..< min(r0 + tile, rows) {
+                            for c in c0 ..< min(c0 + tile, columns) { y[c * rows + r] = x[r * columns + c] }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
     public static func load(_ model: Model, _ tensor: TensorInfo, map: RowMap = .identity, rows: Int? = nil) throws(ReadError) -> FloatMatrix {
         let n = rows ?? tensor.rowCount
         var m = FloatMatrix(rows: n, columns: tensor.rowLength)

@@ -138,7 +138,7 @@ public enum RandomizedSVD {
     static func gramEigen(_ a: FloatMatrix, vectors: Bool) -> ([Float], [Double]?)? {
         let wide = a.rows <= a.columns
         let p = wide ? a.rows : a.columns, q = wide ? a.columns : a.rows
-        let rows = wide ? a.values : UnitAlignment.transpose(a.values, rows: a.rows, columns: a.columns)
+        let rows = wide ? a.values : FloatMatrix.transposed(a.values, rows: a.rows, columns: a.columns)
         var g = [Double](repeating: 0, count: p * p)
         rows.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { pdg_gram_self_f64(x.baseAddress!, p, q, $0.baseAddress!) } }
         var w = [Double](repeating: 0, count: p)

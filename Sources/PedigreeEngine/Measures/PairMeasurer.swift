@@ -278,26 +278,8 @@ struct Sampler {
     var sample: HiddenSample {
         guard axis == 1 else { return HiddenSample(units: units, positions: positions, joint: joint, a: a, b: b) }
         return HiddenSample(units: units, positions: positions, joint: joint,
-                            a: Self.transpose(a, rows: positions, columns: units),
-                            b: Self.transpose(b, rows: positions, columns: units))
-    }
-
-    /// Transposes a row-major rows x columns matrix, in tiles that stay in cache.
-    static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: x.count)
-        let tile = 32
-        x.withUnsafeBufferPointer { x in
-            y.withUnsafeMutableBufferPointer { y in
-                for r0 in stride(from: 0, to: rows, by: tile) {
-                    for c0 in stride(from: 0, to: columns, by: tile) {
-                        for r in r0 ..< min(r0 + tile, rows) {
-                            for c in c0 ..< min(c0 + tile, columns) { y[c * rows + r] = x[r * columns + c] }
-                        }
-                    }
-                }
-            }
-        }
-        return y
+                            a: FloatMatrix.transposed(a, rows: positions, columns: units),
+                            b: FloatMatrix.transposed(b, rows: positions, columns: units))
     }
 }
 

@@ -5,7 +5,7 @@ import PedigreeFormats
 /// Measures every tensor pair of a comparison on several cores, and folds the permutation
 /// statistics in pair order, so the result is the same whatever the thread count.
 ///
-/// Workers take pairs in order from a shared counter; a finished pair waits in a small reorder
+/// Workers (`ParallelMap.forEach`) take pairs in order; a finished pair waits in a small reorder
 /// buffer until every earlier pair has been folded, which bounds memory to the few statistics
 /// that finish early.
 enum PairStream {
@@ -26,38 +26,26 @@ enum PairStream {
     /// The shared state of the workers, guarded by `lock`.
     private final class State: @unchecked Sendable {
         let lock = NSLock()
-        var next = 0
         var folded = 0
         var pending = [Int: Measured]()
         var result = Result(outcomes: [], findings: [], joint: nil, blocks: [:])
     }
 
     static func run(_ pairs: [TensorPair], a: Model, b: Model, options: CompareOptions) -> Result {
-        let workers = max(1, min(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, pairs.count))
         let state = State()
-        // Small products per pair: one BLAS thread per worker avoids oversubscribing the cores.
-        if workers > 1 { openblas_set_num_threads(1) }
-        defer { if workers > 1 { openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount)) } }
         var shared = options.measures
         let evidence = max(1, pairs.filter { $0.kind.carriesEvidence && $0.a.shape.count >= 2 }.count)
         shared.sampleBudget = min(shared.sampleBudget, max(shared.minimumSampleBudget, shared.totalSampleBudget / evidence))
         let measureOptions = shared
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                state.lock.lock()
-                let index = state.next
-                state.next += 1
-                state.lock.unlock()
-                guard index < pairs.count else { return }
-                let measured = measure(pairs[index], a: a, b: b, options: measureOptions)
-                state.lock.lock()
-                state.pending[index] = measured
-                while let ready = state.pending.removeValue(forKey: state.folded) {
-                    fold(ready, into: &state.result)
-                    state.folded += 1
-                }
-                state.lock.unlock()
+        ParallelMap.forEach(pairs.count, threads: options.threads) { index in
+            let measured = measure(pairs[index], a: a, b: b, options: measureOptions)
+            state.lock.lock()
+            state.pending[index] = measured
+            while let ready = state.pending.removeValue(forKey: state.folded) {
+                fold(ready, into: &state.result)
+                state.folded += 1
             }
+            state.lock.unlock()
         }
         return state.result
     }
