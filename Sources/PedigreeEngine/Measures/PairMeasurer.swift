@@ -100,11 +100,12 @@ public enum PairMeasurer {
             let count = min(rowsPerBlock, rows - start)
             let n = count * rowLength
             let block = start ..< start + count
-            if let direct, (sampler?.sampledRows(in: block).count ?? 0) * 4 <= count {
+            let sampled = direct == nil ? [] : sampler?.sampledRows(in: block) ?? []
+            if let direct, sampled.count * 4 <= count {
                 let da = modelA.data(of: ta).baseAddress! + start * direct.rowBytesA
                 let db = modelB.data(of: tb).baseAddress! + start * direct.rowBytesB
                 pdg_pair_accumulate_encoded(da, direct.a, db, direct.b, n, &measures.sums)
-                for row in sampler?.sampledRows(in: block) ?? [] {
+                for row in sampled {
                     try decode(modelA, ta, map: .identity, rows: row ..< row + 1, into: bufferA)
                     try decode(modelB, tb, map: .identity, rows: row ..< row + 1, into: bufferB)
                     sampler!.gather(bufferA, bufferB, rows: row ..< row + 1)
